@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+"""The base class every module of the collection is built on.
+
+In the spirit of openstack.cloud's ``OpenStackModule``: a module declares its
+``argument_spec`` and ``module_kwargs`` as class attributes and implements
+``run()``, which returns the result dict. The base class merges the shared
+argument spec, checks that the libraries are importable, and is the ONE place
+where errors become ``fail_json``: a ``KubedcError`` with its message and
+details, anything else as an unexpected error with its traceback.
+"""
+
+import copy
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
+    KubedcError,
+)
+from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.ovn import connection, engine
+
+
+class KubedcModule(object):
+    argument_spec = {}
+    module_kwargs = {}
+    # Argument spec fragments merged in front of the module's own.
+    shared_argument_specs = ()
+
+    def __init__(self):
+        spec = {}
+        for fragment in self.shared_argument_specs:
+            spec.update(copy.deepcopy(fragment))
+        spec.update(copy.deepcopy(self.argument_spec))
+        self.ansible = AnsibleModule(
+            argument_spec=spec, supports_check_mode=True, **self.module_kwargs
+        )
+        self.params = self.ansible.params
+        self.check_mode = self.ansible.check_mode
+        self.diff_mode = self.ansible._diff
+        self.check_libraries()
+
+    def check_libraries(self):
+        if not validation.HAS_NETADDR:
+            self.ansible.fail_json(msg=missing_required_lib("netaddr"))
+
+    def run(self):
+        raise NotImplementedError
+
+    def __call__(self):
+        try:
+            result = self.run()
+        except KubedcError as exc:
+            self.ansible.fail_json(msg=exc.msg, **exc.details)
+        except Exception as exc:  # pylint: disable=broad-except
+            self.ansible.fail_json(
+                msg="unexpected error in kubedc.network: {0}: {1}".format(
+                    type(exc).__name__, exc
+                ),
+                exception=traceback.format_exc(),
+            )
+        self.ansible.exit_json(**result)
+
+
+class OvnModule(KubedcModule):
+    """A module that converges one resource against the OVN Northbound DB.
+
+    ``resource_class`` is an ``OvnResource``; ``result_key`` names the returned
+    description of the declared object (``project_network``, ...).
+    """
+
+    shared_argument_specs = (connection.NB_ARGUMENT_SPEC,)
+    resource_class = None
+    result_key = None
+
+    def check_libraries(self):
+        super(OvnModule, self).check_libraries()
+        if not connection.HAS_OVSDBAPP:
+            self.ansible.fail_json(
+                msg=missing_required_lib("ovsdbapp"),
+                exception=str(connection.OVSDBAPP_IMPORT_ERROR),
+            )
+
+    def run(self):
+        resource = self.resource_class(self.params)
+        # Parameters are checked in full before the NB is even contacted.
+        want = resource.validate()
+        session = connection.connect(self.params, resource.scope(want))
+        try:
+            have = resource.read(session, want)
+            plan = resource.plan(session, want, have)
+            values = engine.execute(session, plan, self.check_mode)
+        finally:
+            session.close()
+        before = resource.describe(have)
+        after = resource.outcome(want, have, plan, values)
+        result = dict(changed=plan.changed, commands=plan.describe())
+        result[self.result_key] = after or {}
+        if self.diff_mode:
+            result["diff"] = dict(before=before or {}, after=after or {})
+        return result
+

@@ -1,0 +1,647 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+"""project_network: a project's VPC on standalone OVN, shaped the way Kube-OVN shapes it.
+
+For organization ``acme`` and project ``prod`` (namespace ``acme-prod``) on
+external network ``ext-cloud``:
+
+* ``Logical_Router acme-prod`` and ``Logical_Switch acme-prod-default``;
+* router port ``acme-prod-acme-prod-default`` (the subnet gateway, first
+  address of the CIDR unless given) and its router-type switch port
+  ``acme-prod-default-acme-prod``;
+* gateway router port ``acme-prod-ext-cloud`` on an address allocated from
+  the external network (the default-gateway EIP), with Gateway_Chassis rows
+  ``acme-prod-ext-cloud-<chassis>`` (priority 100, 99, ...) that make it a
+  distributed gateway port, and switch port ``ext-cloud-acme-prod`` on the
+  external switch;
+* a default route to the external network's gateway;
+* SNAT of the project CIDR to the default-gateway address.
+"""
+
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
+    Conflict,
+    InvalidInput,
+)
+from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.ovn import external_network, ipam
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
+    KIND_KEY,
+    OBJECT_KEY,
+    Delete,
+    Existing,
+    Late,
+    Plan,
+    owned_by,
+    ownership,
+    row_label,
+)
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
+    OvnResource,
+    converge_row,
+    port_mac,
+    prune_rows,
+    refuse_foreign,
+)
+
+KIND = "project_network"
+DEFAULT_ROUTE = "0.0.0.0/0"
+ORGANIZATION_KEY = "kubedc:organization"
+PROJECT_KEY = "kubedc:project"
+CIDR_KEY = "kubedc:cidr"
+EXTERNAL_NETWORK_KEY = "kubedc:external-network"
+EGRESS_TYPE_KEY = "kubedc:egress-network-type"
+DEFAULT_EGRESS_TYPE = "cloud"
+
+
+class ProjectNames(object):
+    """Every NB name of one project, following Kube-OVN's naming."""
+
+    def __init__(self, organization, project):
+        self.organization = organization
+        self.project = project
+        self.namespace = "{0}-{1}".format(organization, project)
+        self.router = self.namespace
+        self.switch = "{0}-default".format(self.namespace)
+        self.subnet_router_port = "{0}-{1}".format(self.router, self.switch)
+        self.subnet_switch_port = "{0}-{1}".format(self.switch, self.router)
+        self.owner = "{0}/{1}".format(KIND, self.namespace)
+
+    def gateway_router_port(self, network):
+        return "{0}-{1}".format(self.router, network)
+
+    def gateway_switch_port(self, network):
+        return "{0}-{1}".format(network, self.router)
+
+    def gateway_chassis(self, network, chassis):
+        return "{0}-{1}".format(self.gateway_router_port(network), chassis)
+
+
+class ProjectState(object):
+    """What exists of one project: its rows and the external networks around it."""
+
+    def __init__(self, names, session):
+        self.names = names
+        self.router = session.one("Logical_Router", name=names.router)
+        self.switch = session.one("Logical_Switch", name=names.switch)
+        self.catalog = external_network.read_catalog(session)
+        self.gateway_switch_ports = dict(
+            (network, port)
+            for network in self.catalog
+            for port in session.find("Logical_Switch_Port", name=names.gateway_switch_port(network))
+        )
+        # Addresses this project holds, per external network.
+        self.addresses = dict(
+            (network, pool.addresses_of(names.owner))
+            for network, (_row, pool) in self.catalog.items()
+            if pool.addresses_of(names.owner)
+        )
+
+    def ours(self, row):
+        return owned_by(row, KIND, self.names.namespace)
+
+    @property
+    def exists(self):
+        return self.router is not None and self.ours(self.router)
+
+    def router_rows(self, column):
+        return list(getattr(self.router, column)) if self.exists else []
+
+    def router_port(self, name):
+        for port in self.router_rows("ports"):
+            if port.name == name:
+                return port
+        return None
+
+    def switch_ports(self):
+        if self.switch is None or not self.ours(self.switch):
+            return []
+        return list(self.switch.ports)
+
+    @property
+    def external_network(self):
+        return self.router.external_ids.get(EXTERNAL_NETWORK_KEY) if self.exists else None
+
+
+def _with_prefix(address, prefixlen):
+    """'a.b.c.d/len' for an address known now or only inside the transaction."""
+    def fmt(value):
+        return "{0}/{1}".format(value, prefixlen)
+
+    return address.derive(fmt) if isinstance(address, Late) else fmt(address)
+
+
+def _overlaps(a, b):
+    return a.first <= b.last and b.first <= a.last
+
+
+class ProjectNetwork(OvnResource):
+    def validate(self):
+        p = self.params
+        organization = validation.dns_label("organization", p["organization"])
+        project = validation.dns_label("name", p["name"])
+        names = ProjectNames(organization, project)
+        if len(names.namespace) > validation.DNS_LABEL_MAX:
+            raise InvalidInput(
+                "name",
+                project,
+                "makes the project namespace {0!r} longer than {1} characters".format(
+                    names.namespace, validation.DNS_LABEL_MAX
+                ),
+            )
+        want = dict(names=names)
+        if self.state == "absent":
+            return want
+        cidr = validation.ipv4_network("cidr", p["cidr"])
+        gateway = validation.host_in("gateway", p.get("gateway") or str(cidr[1]), cidr)
+        requested = p.get("default_gateway_ip")
+        if requested is not None:
+            requested = str(validation.ipv4_address("default_gateway_ip", requested))
+        external = p.get("external_network")
+        if external is not None:
+            external = validation.dns_label("external_network", external)
+        want.update(
+            cidr=cidr,
+            gateway=gateway,
+            egress_network_type=p.get("egress_network_type"),
+            external_network=external,
+            default_gateway_ip=requested,
+            gateway_chassis=validation.name_list("gateway_chassis", p.get("gateway_chassis")),
+        )
+        return want
+
+    def scope(self, want):
+        names = want["names"]
+        scope = (
+            NbScope()
+            .table(
+                "Logical_Router_Port",
+                "Logical_Switch_Port",
+                "Gateway_Chassis",
+                "NAT",
+                "Logical_Router_Static_Route",
+            )
+            .by_name("Logical_Router", names.router)
+            .by_name("Logical_Switch", names.switch)
+        )
+        external_network.catalog_scope(scope)
+
+        def gateway_switch_ports(idl):
+            # Only our own port on each external switch, not every project's.
+            return [
+                ("Logical_Switch_Port", ["name", "==", names.gateway_switch_port(row.name)])
+                for row in idl.tables["Logical_Switch"].rows.values()
+                if row.external_ids.get(KIND_KEY) == external_network.KIND
+            ]
+
+        scope.refine = gateway_switch_ports
+        return scope
+
+    def read(self, session, want):
+        return ProjectState(want["names"], session)
+
+    # -- planning ---------------------------------------------------------
+
+    def _choose_network(self, want, have):
+        known = ", ".join(
+            "{0} ({1})".format(n, pool.network_type) for n, (_r, pool) in sorted(have.catalog.items())
+        ) or "none"
+        wanted_type = want["egress_network_type"]
+        name = want["external_network"]
+        if name is not None:
+            if name not in have.catalog:
+                raise InvalidInput(
+                    "external_network",
+                    name,
+                    "is not an external network managed by kubedc.network (known: {0})".format(known),
+                )
+            network_type = have.catalog[name][1].network_type
+            if wanted_type is not None and wanted_type != network_type:
+                raise InvalidInput(
+                    "egress_network_type",
+                    wanted_type,
+                    "does not match external network {0}, which is of type {1}".format(
+                        name, network_type
+                    ),
+                )
+            return name
+        wanted_type = wanted_type or DEFAULT_EGRESS_TYPE
+        matches = sorted(n for n, (_r, pool) in have.catalog.items() if pool.network_type == wanted_type)
+        if not matches:
+            raise InvalidInput(
+                "egress_network_type",
+                wanted_type,
+                "has no external network to attach to: declare one with "
+                "kubedc.network.external_network (known: {0})".format(known),
+            )
+        if len(matches) > 1:
+            raise InvalidInput(
+                "egress_network_type",
+                wanted_type,
+                "matches several external networks ({0}); set external_network to "
+                "choose one".format(", ".join(matches)),
+            )
+        return matches[0]
+
+    def _check_present(self, want, have, network):
+        names = want["names"]
+        refuse_foreign(have.router, "Logical_Router", "it")
+        refuse_foreign(have.switch, "Logical_Switch", "it")
+        for table, row in (("Logical_Router", have.router), ("Logical_Switch", have.switch)):
+            if row is not None and not have.ours(row):
+                raise Conflict(
+                    "{0} {1} is managed by kubedc.network for {2} {3!r}, not for project "
+                    "network {4!r}".format(
+                        table,
+                        row.name,
+                        row.external_ids.get(KIND_KEY),
+                        row.external_ids.get(OBJECT_KEY),
+                        names.namespace,
+                    ),
+                    table=table,
+                    row=row.name,
+                )
+        if have.exists:
+            current_cidr = have.router.external_ids.get(CIDR_KEY)
+            if current_cidr != str(want["cidr"]):
+                raise Conflict(
+                    "cidr: {0!r} cannot be changed to {1!r}: workloads hold addresses in it. "
+                    "Delete and re-create the project network to renumber it.".format(
+                        current_cidr, str(want["cidr"])
+                    ),
+                    field="cidr",
+                    value=str(want["cidr"]),
+                )
+            if have.external_network != network:
+                raise Conflict(
+                    "egress_network_type: the project egresses through external network {0} "
+                    "({1}); it cannot be moved to {2} ({3}). Delete and re-create the "
+                    "project network instead.".format(
+                        have.external_network,
+                        have.router.external_ids.get(EGRESS_TYPE_KEY),
+                        network,
+                        have.catalog[network][1].network_type,
+                    ),
+                    field="egress_network_type",
+                    value=have.catalog[network][1].network_type,
+                )
+        cidr = want["cidr"]
+        for other, (_row, pool) in sorted(have.catalog.items()):
+            if _overlaps(cidr, pool.cidr):
+                raise InvalidInput(
+                    "cidr", str(cidr), "overlaps external network {0} ({1})".format(other, pool.cidr)
+                )
+        ours = set([names.subnet_router_port, names.gateway_router_port(network)])
+        for port in have.router_rows("ports"):
+            if port.name in ours and have.ours(port):
+                continue
+            for net in port.networks:
+                other = validation.netaddr.IPNetwork(net)
+                if _overlaps(cidr, other.cidr):
+                    raise InvalidInput(
+                        "cidr",
+                        str(cidr),
+                        "overlaps {0} of port {1} on router {2}".format(
+                            other.cidr, port.name, names.router
+                        ),
+                    )
+        for nat in have.router_rows("nat"):
+            if nat.type == "snat" and nat.logical_ip == str(cidr) and not have.ours(nat):
+                raise Conflict(
+                    "router {0} already has a SNAT for {1} that kubedc.network does not "
+                    "manage (to {2}); remove it first".format(names.router, cidr, nat.external_ip),
+                    row=row_label("NAT", nat),
+                )
+
+    def plan(self, session, want, have):
+        if self.state == "absent":
+            return self._plan_absent(have)
+        names = want["names"]
+        network = self._choose_network(want, have)
+        self._check_present(want, have, network)
+        switch_row, pool = have.catalog[network]
+        external_ref = Existing("Logical_Switch", switch_row)
+        chassis = want["gateway_chassis"] or [
+            c for c in switch_row.external_ids.get(ipam.GATEWAY_CHASSIS_KEY, "").split(",") if c
+        ]
+        if not chassis:
+            raise InvalidInput(
+                "gateway_chassis",
+                want["gateway_chassis"],
+                "is empty and external network {0} names no default gateway chassis; "
+                "the gateway port needs at least one chassis to run SNAT on".format(network),
+            )
+
+        plan = Plan()
+        address = self._plan_address(plan, want, have, network, pool, external_ref)
+        ids = ownership(KIND, names.namespace)
+        router_ids = dict(ids)
+        router_ids.update(
+            {
+                ORGANIZATION_KEY: names.organization,
+                PROJECT_KEY: names.project,
+                CIDR_KEY: str(want["cidr"]),
+                EXTERNAL_NETWORK_KEY: network,
+                EGRESS_TYPE_KEY: pool.network_type,
+            }
+        )
+        router = converge_row(
+            plan,
+            "Logical_Router",
+            have.router if have.exists else None,
+            dict(name=names.router, external_ids=router_ids),
+            "router",
+        )
+        switch = converge_row(
+            plan,
+            "Logical_Switch",
+            have.switch if have.exists and have.switch is not None else None,
+            dict(name=names.switch, external_ids=ids),
+            "switch",
+        )
+        converge_row(
+            plan,
+            "Logical_Router_Port",
+            have.router_port(names.subnet_router_port),
+            dict(
+                name=names.subnet_router_port,
+                networks=["{0}/{1}".format(want["gateway"], want["cidr"].prefixlen)],
+                external_ids=ids,
+            ),
+            "subnet-router-port",
+            router,
+            "ports",
+            create_only=dict(mac=port_mac(names.subnet_router_port)),
+        )
+        converge_row(
+            plan,
+            "Logical_Switch_Port",
+            self._find(have.switch_ports(), names.subnet_switch_port),
+            self._router_type_port(names.subnet_switch_port, names.subnet_router_port, ids),
+            "subnet-switch-port",
+            switch,
+            "ports",
+        )
+        gateway_port_name = names.gateway_router_port(network)
+        gateway_port_row = have.router_port(gateway_port_name)
+        gateway_port = converge_row(
+            plan,
+            "Logical_Router_Port",
+            gateway_port_row,
+            dict(
+                name=gateway_port_name,
+                networks=[_with_prefix(address, pool.cidr.prefixlen)],
+                external_ids=ids,
+            ),
+            "gateway-router-port",
+            router,
+            "ports",
+            create_only=dict(mac=port_mac(gateway_port_name)),
+        )
+        self._plan_gateway_chassis(plan, names, network, chassis, gateway_port, gateway_port_row, ids, have)
+        converge_row(
+            plan,
+            "Logical_Switch_Port",
+            have.gateway_switch_ports.get(network),
+            self._router_type_port(names.gateway_switch_port(network), gateway_port_name, ids),
+            "gateway-switch-port",
+            external_ref,
+            "ports",
+        )
+        routes = [r for r in have.router_rows("static_routes") if have.ours(r)]
+        default_route = self._find_by(routes, ip_prefix=DEFAULT_ROUTE)
+        converge_row(
+            plan,
+            "Logical_Router_Static_Route",
+            default_route,
+            dict(ip_prefix=DEFAULT_ROUTE, nexthop=str(pool.gateway), external_ids=ids),
+            "default-route",
+            router,
+            "static_routes",
+        )
+        prune_rows(plan, "Logical_Router_Static_Route", [r for r in routes if r is not default_route], router, "static_routes")
+        snats = [n for n in have.router_rows("nat") if have.ours(n) and n.type == "snat"]
+        snat = snats[0] if snats else None
+        converge_row(
+            plan,
+            "NAT",
+            snat,
+            dict(
+                type="snat",
+                external_ip=address,
+                logical_ip=str(want["cidr"]),
+                gateway_port=[gateway_port],
+                external_ids=ids,
+            ),
+            "snat",
+            router,
+            "nat",
+        )
+        prune_rows(plan, "NAT", snats[1:], router, "nat")
+        # Rows of ours that the current declaration no longer produces.
+        keep = set([names.subnet_router_port, gateway_port_name])
+        prune_rows(
+            plan,
+            "Logical_Router_Port",
+            [p for p in have.router_rows("ports") if have.ours(p) and p.name not in keep],
+            router,
+            "ports",
+        )
+        for other, port in sorted(have.gateway_switch_ports.items()):
+            if other != network and have.ours(port):
+                prune_rows(plan, "Logical_Switch_Port", [port], Existing("Logical_Switch", have.catalog[other][0]), "ports")
+        return plan
+
+    def _plan_address(self, plan, want, have, network, pool, external_ref):
+        """The default-gateway address: kept, allocated, or moved to the one requested."""
+        names = want["names"]
+        held = have.addresses.get(network, [])
+        requested = want["default_gateway_ip"]
+        for other, addresses in sorted(have.addresses.items()):
+            if other != network:
+                for stale in addresses:
+                    plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[other][0]), stale, names.owner))
+        keep = requested or (held[0] if held else None)
+        if keep is not None and keep in held:
+            address = keep
+        else:
+            planned = pool.pick(names.owner, requested, "default_gateway_ip")
+            allocate = plan.add(
+                ipam.Allocate(external_ref, names.owner, requested, planned, "default_gateway_ip")
+            )
+            address = allocate.address
+        for extra in held:
+            if extra != keep:
+                plan.add(ipam.Release(external_ref, extra, names.owner))
+        return address
+
+    def _plan_gateway_chassis(self, plan, names, network, chassis, gateway_port, gateway_port_row, ids, have):
+        existing = dict(
+            (row.name, row) for row in (gateway_port_row.gateway_chassis if gateway_port_row else [])
+        )
+        for index, name in enumerate(chassis):
+            row_name = names.gateway_chassis(network, name)
+            row = existing.pop(row_name, None)
+            if row is not None and not have.ours(row):
+                raise Conflict(
+                    "Gateway_Chassis {0} exists and is not managed by kubedc.network".format(row_name),
+                    row=row_name,
+                )
+            converge_row(
+                plan,
+                "Gateway_Chassis",
+                row,
+                dict(name=row_name, chassis_name=name, priority=100 - index, external_ids=ids),
+                "gateway-chassis-{0}".format(index),
+                gateway_port,
+                "gateway_chassis",
+            )
+        prune_rows(
+            plan,
+            "Gateway_Chassis",
+            [row for row in existing.values() if have.ours(row)],
+            gateway_port,
+            "gateway_chassis",
+        )
+
+    @staticmethod
+    def _router_type_port(name, router_port, ids):
+        return dict(
+            name=name,
+            type="router",
+            addresses=["router"],
+            options={"router-port": router_port},
+            external_ids=ids,
+        )
+
+    @staticmethod
+    def _find(rows, name):
+        for row in rows:
+            if row.name == name:
+                return row
+        return None
+
+    @staticmethod
+    def _find_by(rows, **columns):
+        for row in rows:
+            if all(getattr(row, k) == v for k, v in columns.items()):
+                return row
+        return None
+
+    def _plan_absent(self, have):
+        plan = Plan()
+        names = have.names
+        blockers = []
+        if have.exists:
+            for column, table in (
+                ("ports", "Logical_Router_Port"),
+                ("nat", "NAT"),
+                ("static_routes", "Logical_Router_Static_Route"),
+            ):
+                blockers.extend(
+                    "{0} {1}".format(table, row_label(table, row))
+                    for row in have.router_rows(column)
+                    if not have.ours(row)
+                )
+        switch_ours = have.switch is not None and have.ours(have.switch)
+        if switch_ours:
+            blockers.extend(
+                "Logical_Switch_Port {0}".format(port.name)
+                for port in have.switch_ports()
+                if not have.ours(port)
+            )
+        if blockers:
+            raise Conflict(
+                "project network {0} still has rows that kubedc.network does not manage: {1}. "
+                "Remove them first (deleting the project would delete them with it).".format(
+                    names.namespace, ", ".join(sorted(blockers))
+                ),
+                blockers=sorted(blockers),
+            )
+        # Router and switch are root rows: their ports, NAT rows, routes and
+        # gateway chassis go with them in the same transaction.
+        if have.exists:
+            plan.add(Delete(Existing("Logical_Router", have.router)))
+        if switch_ours:
+            plan.add(Delete(Existing("Logical_Switch", have.switch)))
+        for network, port in sorted(have.gateway_switch_ports.items()):
+            if have.ours(port):
+                plan.add(
+                    Delete(
+                        Existing("Logical_Switch_Port", port),
+                        Existing("Logical_Switch", have.catalog[network][0]),
+                        "ports",
+                    )
+                )
+        for network, addresses in sorted(have.addresses.items()):
+            for address in addresses:
+                plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[network][0]), address, names.owner))
+        return plan
+
+    # -- reporting --------------------------------------------------------
+
+    def describe(self, have):
+        if not have.exists:
+            return {}
+        names = have.names
+        ids = have.router.external_ids
+        network = have.external_network
+        subnet_port = have.router_port(names.subnet_router_port)
+        gateway_port = have.router_port(names.gateway_router_port(network))
+        chassis = sorted(
+            gateway_port.gateway_chassis if gateway_port else [], key=lambda row: -row.priority
+        )
+        addresses = have.addresses.get(network, [])
+        return self._view(
+            names,
+            cidr=ids.get(CIDR_KEY),
+            gateway=subnet_port.networks[0].split("/")[0] if subnet_port and subnet_port.networks else None,
+            egress_network_type=ids.get(EGRESS_TYPE_KEY),
+            external_network=network,
+            default_gateway_ip=addresses[0] if addresses else None,
+            gateway_chassis=[row.chassis_name for row in chassis],
+        )
+
+    def outcome(self, want, have, plan, values):
+        if self.state == "absent":
+            return {}
+        names = want["names"]
+        network = self._choose_network(want, have)
+        pool = have.catalog[network][1]
+        address = None
+        for op in plan.ops:
+            if isinstance(op, ipam.Allocate):
+                address = values.get(op.slot, op.address.preview)
+        if address is None:
+            address = have.addresses.get(network, [None])[0]
+        chassis = want["gateway_chassis"] or [
+            c for c in have.catalog[network][0].external_ids.get(ipam.GATEWAY_CHASSIS_KEY, "").split(",") if c
+        ]
+        return self._view(
+            names,
+            cidr=str(want["cidr"]),
+            gateway=str(want["gateway"]),
+            egress_network_type=pool.network_type,
+            external_network=network,
+            default_gateway_ip=address,
+            gateway_chassis=chassis,
+        )
+
+    @staticmethod
+    def _view(names, **fields):
+        view = dict(
+            organization=names.organization,
+            name=names.project,
+            namespace=names.namespace,
+            router=names.router,
+            switch=names.switch,
+            gateway_router_port=names.gateway_router_port(fields["external_network"]),
+        )
+        view.update(fields)
+        return view

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+"""Base class for a declared object converged against the OVN NB.
+
+A resource turns module parameters into *want*, reads *have* from a scoped
+session, and plans row changes with ``converge_row`` / ``prune_rows``. Those
+two compare only the columns the resource manages, so a row edited behind our
+back is put right, and a row that merely looks different in columns we do not
+manage (a MAC chosen at creation) is left alone.
+"""
+
+import hashlib
+
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
+    Conflict,
+)
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
+    Delete,
+    Existing,
+    Insert,
+    Late,
+    New,
+    Update,
+    is_ours,
+    row_label,
+)
+
+
+def port_mac(port_name):
+    """A stable, locally administered unicast MAC for a port we create.
+
+    Deriving it from the name keeps plans reproducible (check mode shows the
+    MAC a real run will use) without a random source.
+    """
+    digest = hashlib.sha256(port_name.encode("utf-8")).digest()
+    return "0a:" + ":".join("{0:02x}".format(b) for b in digest[:5])
+
+
+def _normal(value):
+    """Comparable form of an IDL value or a planned value."""
+    if isinstance(value, (Existing, New)):
+        return ("ref", getattr(value, "uuid", None) or value.handle)
+    if hasattr(value, "uuid") and hasattr(value, "_table"):
+        return ("ref", value.uuid)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _normal(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set)):
+        return tuple(sorted((_normal(v) for v in value), key=repr))
+    return value
+
+
+def same(current, desired):
+    if isinstance(desired, Late):
+        return False
+    if isinstance(desired, (list, tuple)) and any(isinstance(v, Late) for v in desired):
+        return False
+    return _normal(current) == _normal(desired)
+
+
+def converge_row(plan, table, row, columns, handle, parent=None, parent_column=None, create_only=None):
+    """Plan the creation of a row, or the update of the columns that differ.
+
+    Returns a reference to the row that later ops (children, refs) can use.
+    """
+    if row is None:
+        initial = dict(columns)
+        initial.update(create_only or {})
+        return plan.add(Insert(handle, table, initial, parent, parent_column)).ref
+    ref = Existing(table, row)
+    changes = dict(
+        (column, value)
+        for column, value in columns.items()
+        if not same(getattr(row, column), value)
+    )
+    if changes:
+        plan.add(Update(ref, changes))
+    return ref
+
+
+def prune_rows(plan, table, rows, parent=None, parent_column=None):
+    for row in rows:
+        plan.add(Delete(Existing(table, row), parent, parent_column))
+
+
+def refuse_foreign(row, table, what):
+    """A row with our name that we did not create is never touched."""
+    if row is not None and not is_ours(row):
+        raise Conflict(
+            "{0} {1} already exists and is not managed by kubedc.network "
+            "(its external_ids lack kubedc:managed-by); refusing to change {2}. "
+            "Remove or rename it, or choose another name.".format(table, row_label(table, row), what),
+            table=table,
+            row=row_label(table, row),
+        )
+
+
+class OvnResource(object):
+    """One declared object type. Subclasses implement the five steps below."""
+
+    def __init__(self, params):
+        self.params = params
+        self.state = params.get("state", "present")
+
+    def validate(self):
+        """Return *want*: the checked, normalised parameters. Raise InvalidInput."""
+        raise NotImplementedError
+
+    def scope(self, want):
+        """Return the NbScope of rows this resource may read or touch."""
+        raise NotImplementedError
+
+    def read(self, session, want):
+        """Return *have*: what exists now (an object of the subclass's choice)."""
+        raise NotImplementedError
+
+    def plan(self, session, want, have):
+        """Return the Plan that turns *have* into *want*. Raise before writing."""
+        raise NotImplementedError
+
+    def describe(self, have):
+        """The declared-object view of *have* (diff 'before'); {} when absent."""
+        raise NotImplementedError
+
+    def outcome(self, want, have, plan, values):
+        """The declared-object view after the run (diff 'after', return value)."""
+        raise NotImplementedError

@@ -1,0 +1,231 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: project_network
+short_description: Manage a project's network (VPC router, subnet, default gateway and SNAT)
+version_added: 0.1.0
+description:
+  - Declares a tenant project's isolated network in the OVN Northbound DB, with the names
+    Kube-OVN gives a Kube-DC project. For organization V(acme) and project V(prod) the project
+    namespace is V(acme-prod), and the module manages
+  - the logical router V(acme-prod) and the logical switch V(acme-prod-default) holding the
+    project subnet O(cidr);
+  - the subnet's router port V(acme-prod-acme-prod-default) on the gateway address O(gateway)
+    and its router-type switch port;
+  - a distributed gateway port V(acme-prod-<external network>) on the external network chosen
+    by O(egress_network_type) (or O(external_network)), with one Gateway_Chassis row per
+    O(gateway_chassis), on the project's default-gateway address, which is allocated from the
+    external network's pool (or is O(default_gateway_ip));
+  - a default route to the external network's gateway, and SNAT of O(cidr) to the
+    default-gateway address, so that workloads reach the outside from that address.
+  - Projects are isolated VPCs, so two projects may use the same O(cidr).
+author:
+  - kubedc.network contributors
+options:
+  organization:
+    description:
+      - The organization the project belongs to; a lower-case RFC 1123 label.
+    type: str
+    required: true
+  name:
+    description:
+      - The project name; a lower-case RFC 1123 label. V(<organization>-<name>) must not be
+        longer than 63 characters.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the project network.
+      - V(absent) removes every row the module made for it and releases its default-gateway
+        address. This is refused while rows the collection does not manage (workload ports on
+        the project switch, NAT rows or routes added by hand) are still attached, because
+        deleting the router and switch would delete them too.
+    type: str
+    choices: [present, absent]
+    default: present
+  cidr:
+    description:
+      - The project subnet, for example V(10.0.0.0/24). Required when O(state=present).
+      - It must not overlap any external network, nor another subnet attached to the project
+        router. It cannot be changed once the project exists.
+    type: str
+  gateway:
+    description:
+      - The project subnet's gateway address, inside O(cidr). Defaults to the first address
+        of O(cidr), as on Kube-OVN.
+    type: str
+  egress_network_type:
+    description:
+      - Which kind of external network the project's default gateway and SNAT use. The project
+        attaches to the one external network of this type (see
+        M(kubedc.network.external_network)).
+      - Defaults to V(cloud) when O(external_network) is not set. Cannot be changed once the
+        project exists.
+    type: str
+    choices: [cloud, public]
+  external_network:
+    description:
+      - Name of the external network to attach to, when there are several of the same type.
+        Must agree with O(egress_network_type) when both are set.
+    type: str
+  default_gateway_ip:
+    description:
+      - The project's default-gateway (SNAT) address. Defaults to the lowest free address of
+        the external network; once allocated it stays with the project until O(state=absent).
+      - Setting it to another address moves the gateway port and SNAT there and releases the
+        old address.
+    type: str
+  gateway_chassis:
+    description:
+      - The chassis the gateway port is scheduled on, highest priority first. Defaults to the
+        external network's O(kubedc.network.external_network#module:gateway_chassis).
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - kubedc.network.ovn_nb
+  - kubedc.network.attributes
+attributes:
+  platform:
+    description: The network system the module manages.
+    support: full
+    platforms: ovn
+seealso:
+  - module: kubedc.network.external_network
+"""
+
+EXAMPLES = r"""
+- name: Create the production network of organization acme
+  kubedc.network.project_network:
+    organization: acme
+    name: prod
+    cidr: 10.0.0.0/24
+    egress_network_type: cloud
+  register: prod
+
+- name: Show where the project reaches the internet from
+  ansible.builtin.debug:
+    msg: "{{ prod.project_network.namespace }} egresses from {{ prod.project_network.default_gateway_ip }}"
+
+- name: A second project may reuse the same CIDR; pin its gateway address and chassis
+  kubedc.network.project_network:
+    organization: acme
+    name: staging
+    cidr: 10.0.0.0/24
+    default_gateway_ip: 100.65.0.150
+    gateway_chassis:
+      - gw-node-2
+      - gw-node-1
+
+- name: Remove a project network and release its address
+  kubedc.network.project_network:
+    organization: acme
+    name: staging
+    state: absent
+"""
+
+RETURN = r"""
+project_network:
+  description: The project network after the task; empty when O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    organization:
+      description: Organization of the project.
+      type: str
+      sample: acme
+    name:
+      description: Project name.
+      type: str
+      sample: prod
+    namespace:
+      description: The project namespace, V(<organization>-<name>).
+      type: str
+      sample: acme-prod
+    router:
+      description: Name of the project's logical router.
+      type: str
+      sample: acme-prod
+    switch:
+      description: Name of the project's logical switch.
+      type: str
+      sample: acme-prod-default
+    cidr:
+      description: The project subnet.
+      type: str
+      sample: 10.0.0.0/24
+    gateway:
+      description: The subnet gateway address (the router port's address).
+      type: str
+      sample: 10.0.0.1
+    egress_network_type:
+      description: V(cloud) or V(public).
+      type: str
+      sample: cloud
+    external_network:
+      description: The external network the project egresses through.
+      type: str
+      sample: ext-cloud
+    gateway_router_port:
+      description: Name of the distributed gateway port on the external network.
+      type: str
+      sample: acme-prod-ext-cloud
+    default_gateway_ip:
+      description:
+        - The project's default-gateway address on the external network, which its traffic
+          to the outside is SNATed to. In check mode, the address a real run would allocate
+          unless another run takes it first.
+      type: str
+      sample: 100.65.0.100
+    gateway_chassis:
+      description: Chassis of the gateway port, highest priority first.
+      type: list
+      elements: str
+      sample: ["gw-node-1"]
+commands:
+  description:
+    - The changes made, or in check mode the changes that would be made, one line per row
+      operation of the single OVSDB transaction.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create Logical_Router acme-prod", "create NAT snat 100.65.0.100 -> 10.0.0.0/24 in Logical_Router acme-prod"]
+"""
+
+from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import (
+    ProjectNetwork,
+)
+
+
+class ProjectNetworkModule(OvnModule):
+    argument_spec = dict(
+        organization=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        cidr=dict(type="str"),
+        gateway=dict(type="str"),
+        egress_network_type=dict(type="str", choices=["cloud", "public"]),
+        external_network=dict(type="str"),
+        default_gateway_ip=dict(type="str"),
+        gateway_chassis=dict(type="list", elements="str", default=[]),
+    )
+    module_kwargs = dict(required_if=[("state", "present", ("cidr",))])
+    resource_class = ProjectNetwork
+    result_key = "project_network"
+
+
+def main():
+    module = ProjectNetworkModule()
+    module()
+
+
+if __name__ == "__main__":
+    main()
