@@ -106,4 +106,3 @@ class OvnModule(KubedcModule):
         if self.diff_mode:
             result["diff"] = dict(before=before or {}, after=after or {})
         return result
-

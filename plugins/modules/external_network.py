@@ -20,7 +20,7 @@ description:
     and every allocation is recorded there too, so all runs see the same allocations.
   - One network of type V(cloud) and one of type V(public) is the usual setup.
 author:
-  - kubedc.network contributors
+  - kubedc.network contributors (@kubedc-network)
 options:
   name:
     description:

@@ -27,7 +27,7 @@ description:
     default-gateway address, so that workloads reach the outside from that address.
   - Projects are isolated VPCs, so two projects may use the same O(cidr).
 author:
-  - kubedc.network contributors
+  - kubedc.network contributors (@kubedc-network)
 options:
   organization:
     description:

@@ -10,8 +10,8 @@ __metaclass__ = type
 
 A resource computes *want* (validated parameters), reads *have* (the rows
 that exist) and derives a ``Plan``: a list of small operations on NB rows.
-The plan is data, so check mode returns it without writing, unit tests
-assert it exactly, and a real run executes all of it inside ONE OVSDB
+The plan is data, so check mode returns it without writing, tests can
+compare it exactly, and a real run executes all of it inside ONE OVSDB
 transaction through a single ovsdbapp command (``PlanCommand``).
 
 Rows are referred to by ``Existing`` (a row read from the NB) or by the

@@ -267,6 +267,26 @@ class ProjectNetwork(OvnResource):
                     table=table,
                     row=row.name,
                 )
+        cidr = want["cidr"]
+        for other, (_row, pool) in sorted(have.catalog.items()):
+            if _overlaps(cidr, pool.cidr):
+                raise InvalidInput(
+                    "cidr", str(cidr), "overlaps external network {0} ({1})".format(other, pool.cidr)
+                )
+        ours = set([names.subnet_router_port, names.gateway_router_port(network)])
+        for port in have.router_rows("ports"):
+            if port.name in ours and have.ours(port):
+                continue
+            for net in port.networks:
+                other = validation.netaddr.IPNetwork(net)
+                if _overlaps(cidr, other.cidr):
+                    raise InvalidInput(
+                        "cidr",
+                        str(cidr),
+                        "overlaps {0} of port {1} on router {2}".format(
+                            other.cidr, port.name, names.router
+                        ),
+                    )
         if have.exists:
             current_cidr = have.router.external_ids.get(CIDR_KEY)
             if current_cidr != str(want["cidr"]):
@@ -291,26 +311,6 @@ class ProjectNetwork(OvnResource):
                     field="egress_network_type",
                     value=have.catalog[network][1].network_type,
                 )
-        cidr = want["cidr"]
-        for other, (_row, pool) in sorted(have.catalog.items()):
-            if _overlaps(cidr, pool.cidr):
-                raise InvalidInput(
-                    "cidr", str(cidr), "overlaps external network {0} ({1})".format(other, pool.cidr)
-                )
-        ours = set([names.subnet_router_port, names.gateway_router_port(network)])
-        for port in have.router_rows("ports"):
-            if port.name in ours and have.ours(port):
-                continue
-            for net in port.networks:
-                other = validation.netaddr.IPNetwork(net)
-                if _overlaps(cidr, other.cidr):
-                    raise InvalidInput(
-                        "cidr",
-                        str(cidr),
-                        "overlaps {0} of port {1} on router {2}".format(
-                            other.cidr, port.name, names.router
-                        ),
-                    )
         for nat in have.router_rows("nat"):
             if nat.type == "snat" and nat.logical_ip == str(cidr) and not have.ours(nat):
                 raise Conflict(

@@ -1,0 +1,63 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+LAB_DIR := $(CURDIR)/.lab
+# A collections tree whose kubedc/network is this checkout, so Ansible runs the working tree.
+COLLECTIONS := $(CURDIR)/.cache/collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(BIN):$(PATH)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test deps system-deps python-deps collection-link sanity pytest changelog-lint lab-start lab-stop clean
+
+demo: deps
+	$(BIN)/python tools/demo.py --lab-dir $(LAB_DIR)
+
+test: deps changelog-lint sanity pytest
+
+deps: system-deps python-deps collection-link
+
+# Debian's ovn-central gives ovsdb-server, ovn-northd, ovn-nbctl and ovn-trace.
+system-deps:
+	@if ! command -v ovn-northd >/dev/null || ! command -v ovn-trace >/dev/null \
+	    || ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
+	  echo "installing ovn-central and python3-venv with apt-get"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ovn-central python3-venv >/dev/null; \
+	fi
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt test-requirements.txt
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt -r test-requirements.txt
+	@touch $@
+
+collection-link:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/kubedc
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/kubedc/network
+
+sanity: deps
+	hack/sanity.sh
+
+changelog-lint: deps
+	$(BIN)/antsibull-changelog lint
+
+# Last, so that pytest's closing "N passed" line is the last thing `make test` prints.
+pytest: deps
+	$(BIN)/python -m pytest -p no:cacheprovider tests
+
+lab-start: deps
+	$(BIN)/python tools/ovn_lab.py start --dir $(LAB_DIR)
+
+lab-stop:
+	@[ ! -x $(BIN)/python ] || $(BIN)/python tools/ovn_lab.py stop --dir $(LAB_DIR)
+
+clean: lab-stop
+	rm -rf $(VENV) .cache .tmp tests/output

@@ -1,0 +1,62 @@
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Test set-up shared by unit and integration tests.
+
+* Makes this checkout importable as ``ansible_collections.kubedc.network``
+  (through a symlink tree, unless it already sits in one) and points
+  ANSIBLE_COLLECTIONS_PATH there for the ansible-playbook runs.
+* ``ovn_lab`` gives each test a fresh OVN lab (NB, SB, northd) and stops it.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "tests"))
+
+
+def _collections_root():
+    if REPO.parent.name == "kubedc" and REPO.parent.parent.name == "ansible_collections":
+        return REPO.parent.parent.parent, None
+    root = Path(tempfile.mkdtemp(prefix="kubedc-collections-"))
+    (root / "ansible_collections" / "kubedc").mkdir(parents=True)
+    (root / "ansible_collections" / "kubedc" / "network").symlink_to(REPO)
+    return root, root
+
+
+COLLECTIONS_ROOT, _OWNED_ROOT = _collections_root()
+sys.path.insert(0, str(COLLECTIONS_ROOT))
+os.environ["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS_ROOT)
+
+
+def pytest_unconfigure(config):
+    if _OWNED_ROOT is not None:
+        shutil.rmtree(_OWNED_ROOT, ignore_errors=True)
+
+
+from ovn_lab import OvnLab  # noqa: E402  (tools/ is on sys.path only from here on)
+
+
+@pytest.fixture
+def ovn_lab():
+    # Unix socket paths are limited to ~107 bytes: keep the lab directory short.
+    directory = tempfile.mkdtemp(prefix="kdc-", dir="/tmp")
+    lab = OvnLab(directory)
+    try:
+        lab.start()
+        yield lab
+    finally:
+        lab.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def nb(ovn_lab):
+    """Module arguments that point at the lab's NB DB."""
+    return {"ovn_nb_connection": ovn_lab.nb_remote, "ovn_nb_timeout": 20}

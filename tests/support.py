@@ -1,0 +1,160 @@
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers shared by the tests: run a module in-process, drive the lab, the test rhythm.
+
+``run_module`` runs a module in this process the way Ansible would and returns
+its result; ``ModuleFailed`` carries the result of ``fail_json``.
+"""
+
+import importlib
+import json
+
+import pytest
+
+
+class ModuleFailed(Exception):
+    def __init__(self, result):
+        super().__init__(result.get("msg"))
+        self.result = result
+
+
+class _Exit(Exception):
+    def __init__(self, result):
+        super().__init__()
+        self.result = result
+
+
+def run_module(name, args, check=False, diff=True):
+    """Run kubedc.network.<name> in-process; return its result or raise ModuleFailed."""
+    from ansible.module_utils import basic
+    from ansible.module_utils.testing import patch_module_args
+
+    module = importlib.import_module("ansible_collections.kubedc.network.plugins.modules." + name)
+    full = dict(args)
+    full["_ansible_check_mode"] = check
+    full["_ansible_diff"] = diff
+
+    def exit_json(self, **result):
+        raise _Exit(dict(result, failed=False))
+
+    def fail_json(self, msg, **result):
+        raise _Exit(dict(result, msg=msg, failed=True))
+
+    original = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json
+    basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = exit_json, fail_json
+    try:
+        with patch_module_args(full):
+            module.main()
+    except _Exit as done:
+        result = done.result
+    finally:
+        basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = original
+    # What Ansible would send back over the wire must be JSON.
+    json.dumps(result)
+    if result["failed"]:
+        raise ModuleFailed(result)
+    return result
+
+
+UPSTREAM_MAC = "0a:ff:00:00:00:01"
+
+EXT_CLOUD = dict(
+    name="ext-cloud",
+    network_type="cloud",
+    cidr="100.65.0.0/16",
+    gateway="100.65.0.1",
+    reserved=["100.65.0.2-100.65.0.99"],
+    gateway_chassis=["chassis-1"],
+)
+EXT_PUBLIC = dict(
+    name="ext-public",
+    network_type="public",
+    cidr="198.51.100.0/24",
+    gateway="198.51.100.1",
+    gateway_chassis=["chassis-1"],
+)
+
+
+class Lab(object):
+    """The lab plus the module calls the tests make over and over."""
+
+    def __init__(self, ovn_lab, nb):
+        self.ovn = ovn_lab
+        self.nb = nb
+
+    def run(self, module, args, check=False, diff=True):
+        full = dict(self.nb)
+        full.update(args)
+        return run_module(module, full, check=check, diff=diff)
+
+    def fails(self, module, args, check=False):
+        """Run a module that must fail; return its result and prove nothing was written."""
+        before = self.ovn.dump_nb()
+        with pytest.raises(ModuleFailed) as err:
+            self.run(module, args, check=check)
+        assert self.ovn.dump_nb() == before, "a failed %s call changed the NB DB" % module
+        return err.value.result
+
+    def workload_port(self, switch, name, mac, ip):
+        """A VM/pod port as a CMS would add it; not managed by the collection."""
+        self.ovn.nbctl("lsp-add", switch, name, "--", "lsp-set-addresses", name, "%s %s" % (mac, ip))
+
+    def trace_egress(self, project, vm_port, vm_mac, vm_ip, dst="8.8.8.8"):
+        """ovn-trace a UDP packet from a workload to an internet address."""
+        # ovn-controller would learn the upstream gateway's MAC from its ARP reply.
+        self.ovn.learn_mac(project["gateway_router_port"], self.gateway_of(project), UPSTREAM_MAC)
+        router_mac = self.ovn.nbctl(
+            "get", "Logical_Router_Port", "%s-%s" % (project["router"], project["switch"]), "mac"
+        ).strip().strip('"')
+        flow = (
+            'inport=="{port}" && eth.src=={mac} && eth.dst=={rmac} && ip4.src=={ip} && '
+            "ip4.dst=={dst} && ip.ttl==64 && udp && udp.src==40000 && udp.dst==53"
+        ).format(port=vm_port, mac=vm_mac, rmac=router_mac, ip=vm_ip, dst=dst)
+        return self.ovn.trace(project["switch"], flow)
+
+    def gateway_of(self, project):
+        ext = self.run("external_network", dict(EXT_BY_NAME[project["external_network"]]), check=True)
+        return ext["external_network"]["gateway"]
+
+
+EXT_BY_NAME = {EXT_CLOUD["name"]: EXT_CLOUD, EXT_PUBLIC["name"]: EXT_PUBLIC}
+
+
+def rhythm(lab, module, present, absent):
+    """check -> apply -> check (no change) -> apply (no change) -> absent -> absent again.
+
+    Check-mode runs must leave the NB byte-for-byte identical. Returns the
+    result of the real apply.
+    """
+    start = lab.ovn.dump_nb()
+    planned = lab.run(module, present, check=True)
+    assert planned["changed"] is True and planned["commands"]
+    assert lab.ovn.dump_nb() == start, "check mode wrote to the NB DB"
+
+    applied = lab.run(module, present)
+    assert applied["changed"] is True
+    assert applied["commands"] == planned["commands"], "check mode planned other changes than the real run made"
+    assert applied["diff"]["before"] == {} and applied["diff"]["after"] == applied[module]
+    assert lab.ovn.dump_nb() != start
+
+    after_apply = lab.ovn.dump_nb()
+    for check in (True, False):
+        again = lab.run(module, present, check=check)
+        assert again["changed"] is False, again["commands"]
+        assert again["commands"] == []
+        assert again[module] == applied[module]
+        assert again["diff"]["before"] == again["diff"]["after"]
+    assert lab.ovn.dump_nb() == after_apply
+
+    planned_delete = lab.run(module, absent, check=True)
+    assert planned_delete["changed"] is True and planned_delete["commands"]
+    assert planned_delete["diff"]["after"] == {} and planned_delete["diff"]["before"] == applied[module]
+    assert lab.ovn.dump_nb() == after_apply, "check mode wrote to the NB DB"
+
+    deleted = lab.run(module, absent)
+    assert deleted["changed"] is True and deleted["commands"] == planned_delete["commands"]
+    assert lab.ovn.dump_nb() == start, "state=absent left rows behind"
+
+    again = lab.run(module, absent)
+    assert again["changed"] is False and again["commands"] == []
+    return applied

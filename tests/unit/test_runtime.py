@@ -1,0 +1,50 @@
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Collection metadata that users rely on without noticing."""
+
+import ast
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
+
+
+def test_there_are_modules():
+    assert "project_network" in MODULES and "external_network" in MODULES
+
+
+def test_every_module_is_in_the_action_group():
+    # A module missing from the group silently ignores module_defaults: group/...,
+    # and then talks to the default NB instead of the one the play configured.
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+    group = runtime["action_groups"]["network"]
+    missing = sorted(set(MODULES) - set(group))
+    unknown = sorted(set(group) - set(MODULES))
+    assert not missing, "modules missing from meta/runtime.yml action group: %s" % missing
+    assert not unknown, "action group names modules that do not exist: %s" % unknown
+
+
+def _doc_blocks(path):
+    tree = ast.parse(path.read_text())
+    blocks = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in ("DOCUMENTATION", "EXAMPLES", "RETURN"):
+                blocks[node.targets[0].id] = yaml.safe_load(node.value.value)
+    return blocks
+
+
+def test_every_module_documents_itself_fully():
+    for name in MODULES:
+        blocks = _doc_blocks(REPO / "plugins" / "modules" / (name + ".py"))
+        assert set(blocks) == {"DOCUMENTATION", "EXAMPLES", "RETURN"}, name
+        doc = blocks["DOCUMENTATION"]
+        assert doc["module"] == name
+        assert "kubedc.network.attributes" in doc["extends_documentation_fragment"], name
+        for option, spec in doc["options"].items():
+            assert spec.get("description"), "%s: option %s has no description" % (name, option)
+        tasks = blocks["EXAMPLES"]
+        assert tasks and all(any(k.startswith("kubedc.network.") for k in t) or "ansible.builtin.debug" in t for t in tasks), name
+        assert "commands" in blocks["RETURN"] and name in blocks["RETURN"], name
