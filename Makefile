@@ -24,11 +24,11 @@ deps: system-deps python-deps collection-link
 
 # Debian's ovn-central gives ovsdb-server, ovn-northd, ovn-nbctl and ovn-trace.
 system-deps:
-	@if ! command -v ovn-northd >/dev/null || ! command -v ovn-trace >/dev/null \
+	@if ! command -v ovn-northd >/dev/null || ! command -v ovn-trace >/dev/null || ! command -v shellcheck >/dev/null \
 	    || ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
-	  echo "installing ovn-central and python3-venv with apt-get"; \
+	  echo "installing ovn-central, python3-venv and shellcheck with apt-get"; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ovn-central python3-venv >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ovn-central python3-venv shellcheck >/dev/null; \
 	fi
 
 python-deps: $(VENV)/.installed

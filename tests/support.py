@@ -24,10 +24,20 @@ class _Exit(Exception):
         self.result = result
 
 
+def _main_result(module, args):
+    from ansible.module_utils.testing import patch_module_args
+
+    try:
+        with patch_module_args(args):
+            module.main()
+    except _Exit as done:
+        return done.result
+    raise AssertionError("%s returned without exit_json or fail_json" % module.__name__)
+
+
 def run_module(name, args, check=False, diff=True):
     """Run kubedc.network.<name> in-process; return its result or raise ModuleFailed."""
     from ansible.module_utils import basic
-    from ansible.module_utils.testing import patch_module_args
 
     module = importlib.import_module("ansible_collections.kubedc.network.plugins.modules." + name)
     full = dict(args)
@@ -43,10 +53,7 @@ def run_module(name, args, check=False, diff=True):
     original = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json
     basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = exit_json, fail_json
     try:
-        with patch_module_args(full):
-            module.main()
-    except _Exit as done:
-        result = done.result
+        result = _main_result(module, full)
     finally:
         basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = original
     # What Ansible would send back over the wire must be JSON.

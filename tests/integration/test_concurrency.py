@@ -107,5 +107,8 @@ def test_parallel_runs_never_share_an_address(lab, ext_cloud, tmp_path):
     # Each project's SNAT uses the address recorded for it.
     for result in results:
         project = result["project_network"]
-        nat = lab.ovn.nbctl("--data=bare", "--no-headings", "--columns=external_ip", "find", "NAT", "logical_ip=10.0.0.0/24", "external_ip=%s" % project["default_gateway_ip"])
+        nat = lab.ovn.nbctl(
+            "--data=bare", "--no-headings", "--columns=external_ip",
+            "find", "NAT", "logical_ip=10.0.0.0/24", "external_ip=%s" % project["default_gateway_ip"],
+        )
         assert nat.strip() == project["default_gateway_ip"]

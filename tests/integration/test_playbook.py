@@ -51,6 +51,7 @@ def _play(tmp_path, nb, *options, cidr="10.0.0.0/24"):
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     return proc
 

@@ -75,7 +75,10 @@ def test_two_projects_may_share_a_cidr(lab, ext_cloud):
         (dict(cidr="100.65.7.0/24"), "cidr", "100.65.7.0/24", "overlaps external network ext-cloud (100.65.0.0/16)"),
         (dict(gateway="10.0.1.1"), "gateway", "10.0.1.1", "is outside 10.0.0.0/24"),
         (dict(gateway="10.0.0.255"), "gateway", "10.0.0.255", "is the network or broadcast address"),
-        (dict(external_network="ext-nowhere"), "external_network", "ext-nowhere", "is not an external network managed by kubedc.network (known: ext-cloud (cloud))"),
+        (
+            dict(external_network="ext-nowhere"), "external_network", "ext-nowhere",
+            "is not an external network managed by kubedc.network (known: ext-cloud (cloud))",
+        ),
         (dict(egress_network_type="public"), "egress_network_type", "public", "has no external network to attach to"),
         (dict(external_network="ext-cloud", egress_network_type="public"), "egress_network_type", "public", "does not match external network ext-cloud"),
         (dict(organization="Acme"), "organization", "Acme", "is not a valid name"),
@@ -123,7 +126,10 @@ def test_immutable_fields_are_refused(lab, ext_cloud, ext_public):
     assert result["msg"].startswith("cidr: '10.0.0.0/24' cannot be changed to '10.9.0.0/24'")
     assert result["field"] == "cidr"
     result = lab.fails("project_network", dict(PROD, egress_network_type="public"))
-    assert result["msg"].startswith("egress_network_type: the project egresses through external network ext-cloud (cloud); it cannot be moved to ext-public (public)")
+    assert result["msg"].startswith(
+        "egress_network_type: the project egresses through external network ext-cloud (cloud); "
+        "it cannot be moved to ext-public (public)"
+    )
 
 
 def test_public_egress_and_choice_among_networks(lab, ext_cloud, ext_public):

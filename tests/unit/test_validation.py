@@ -1,7 +1,6 @@
 # Copyright: (c) 2026, kubedc.network contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-import netaddr
 import pytest
 
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation as v
@@ -42,7 +41,13 @@ def test_ipv4_network_refuses(value, reason):
 def test_host_in_network():
     net = v.ipv4_network("cidr", "10.0.0.0/24")
     assert str(v.host_in("gateway", "10.0.0.1", net)) == "10.0.0.1"
-    for bad, reason in (("10.0.1.1", "outside"), ("10.0.0.0", "network or broadcast"), ("10.0.0.255", "network or broadcast"), ("x", "not a valid IPv4 address")):
+    cases = (
+        ("10.0.1.1", "outside"),
+        ("10.0.0.0", "network or broadcast"),
+        ("10.0.0.255", "network or broadcast"),
+        ("x", "not a valid IPv4 address"),
+    )
+    for bad, reason in cases:
         with pytest.raises(InvalidInput) as err:
             v.host_in("gateway", bad, net)
         assert reason in str(err.value)
