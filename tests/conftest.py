@@ -8,7 +8,6 @@
 * ``ovn_lab`` gives each test a fresh OVN lab (NB, SB, northd) and stops it.
 """
 
-import os
 import shutil
 import sys
 import tempfile
@@ -17,30 +16,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-sys.path.insert(0, str(REPO / "tests"))
+sys.path[:0] = [str(REPO / "tools"), str(REPO / "tests")]
 
+from ovn_lab import OvnLab  # noqa: E402  (tools/ and tests/ are on sys.path only from here on)
+from support import make_collection_importable  # noqa: E402
 
-def _collections_root():
-    if REPO.parent.name == "kubedc" and REPO.parent.parent.name == "ansible_collections":
-        return REPO.parent.parent.parent, None
-    root = Path(tempfile.mkdtemp(prefix="kubedc-collections-"))
-    (root / "ansible_collections" / "kubedc").mkdir(parents=True)
-    (root / "ansible_collections" / "kubedc" / "network").symlink_to(REPO)
-    return root, root
-
-
-COLLECTIONS_ROOT, _OWNED_ROOT = _collections_root()
-sys.path.insert(0, str(COLLECTIONS_ROOT))
-os.environ["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS_ROOT)
+_OWNED_ROOT = make_collection_importable()
 
 
 def pytest_unconfigure(config):
     if _OWNED_ROOT is not None:
         shutil.rmtree(_OWNED_ROOT, ignore_errors=True)
-
-
-from ovn_lab import OvnLab  # noqa: E402  (tools/ is on sys.path only from here on)
 
 
 @pytest.fixture

@@ -8,8 +8,32 @@ its result; ``ModuleFailed`` carries the result of ``fail_json``.
 
 import importlib
 import json
+import os
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_collection_importable():
+    """Make this checkout importable as ``ansible_collections.kubedc.network``.
+
+    Uses the tree the checkout sits in, if it is one, or else a symlink tree in
+    a temp dir, whose path is returned for the caller to remove. Also points
+    ANSIBLE_COLLECTIONS_PATH there, for ansible-playbook runs.
+    """
+    if REPO.parent.name == "kubedc" and REPO.parent.parent.name == "ansible_collections":
+        root, owned = REPO.parent.parent.parent, None
+    else:
+        root = owned = Path(tempfile.mkdtemp(prefix="kubedc-collections-"))
+        (root / "ansible_collections" / "kubedc").mkdir(parents=True)
+        (root / "ansible_collections" / "kubedc" / "network").symlink_to(REPO)
+    sys.path.insert(0, str(root))
+    os.environ["ANSIBLE_COLLECTIONS_PATH"] = str(root)
+    return owned
 
 
 class ModuleFailed(Exception):

@@ -46,8 +46,8 @@ requirements:
   - netaddr
 notes:
   - The module reads only the rows it needs (its own router and switch, the external networks,
-    and their child rows), so its start-up does not grow with unrelated rows in a large
-    Northbound DB.
+    and their child rows) and does not monitor the large Logical_Switch_Port table, so its
+    start-up barely grows with unrelated rows in a large Northbound DB.
   - All changes of one task are committed in one OVSDB transaction; a task that fails writes
     nothing.
   - Rows the collection creates carry C(external_ids) C(kubedc:managed-by=kubedc.network),

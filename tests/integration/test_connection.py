@@ -49,6 +49,31 @@ def test_start_up_reads_only_the_rows_a_project_can_touch(lab, ext_cloud):
     assert lab.run("project_network", PROD)["changed"] is False
 
 
+def test_large_tables_are_fetched_not_monitored(lab, ext_cloud, monkeypatch):
+    # ovsdb-server walks every row of a monitored table when a monitor starts, whatever
+    # the condition: Logical_Switch_Port must not be in the monitor request at all.
+    lab.run("project_network", PROD)
+    sent = []
+    original = connection.ovs.db.idl.Idl.send_request
+
+    def record(idl, request):
+        sent.append((request.method, request.params))
+        return original(idl, request)
+
+    monkeypatch.setattr(connection.ovs.db.idl.Idl, "send_request", record)
+    params = dict(lab.nb, state="present", **PROD)
+    resource = ProjectNetwork(params)
+    session = connection.connect(params, resource.scope(resource.validate()))
+    try:
+        ports = sorted(p.name for p in session.rows("Logical_Switch_Port"))
+    finally:
+        session.close()
+    monitored = [set(params[2]) for method, params in sent if method.startswith("monitor") and params[0] == "OVN_Northbound"]
+    assert monitored == [{"Logical_Router", "Logical_Switch", "Logical_Router_Port", "Gateway_Chassis", "NAT", "Logical_Router_Static_Route"}]
+    # ... and yet the two ports the project owns were read, and can be written.
+    assert ports == ["acme-prod-default-acme-prod", "ext-cloud-acme-prod"]
+
+
 def test_clustered_remote_list_skips_a_member_that_is_down(lab, tmp_path):
     remotes = "unix:%s/absent.sock,%s" % (tmp_path, lab.nb["ovn_nb_connection"])
     result = run_module("external_network", dict(EXT_CLOUD, ovn_nb_connection=remotes, ovn_nb_timeout=20))

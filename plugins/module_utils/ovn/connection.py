@@ -13,7 +13,12 @@ Two things here are deliberate:
 * Scoped monitoring. A module registers only the tables it needs, and inside
   them only the rows it can touch: named root rows (a router, a switch) and,
   by following their reference columns, their children (ports, NAT rows,
-  routes, gateway chassis). Start-up then costs the same on an empty NB and on
+  routes, gateway chassis). Row conditions are not enough for a table as
+  large as Logical_Switch_Port: ovsdb-server walks every row of a monitored
+  table when a monitor starts, whatever the condition. Such tables are
+  *fetched* instead: left out of the monitor, the few rows needed read with
+  one ``select`` and put into the IDL's cache, where a transaction can update
+  them like any other row. Start-up then costs the same on an empty NB and on
   one with 50,000 unrelated ports (see docs/performance.md).
 * One transaction per module call. ``NbSession.transact`` commits a list of
   ovsdbapp commands at once; ovsdbapp re-runs them on fresh data when the
@@ -25,6 +30,7 @@ import errno
 import os
 import re
 import time
+import uuid
 
 from ansible.module_utils.basic import env_fallback
 
@@ -34,6 +40,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.errors impor
 )
 
 try:
+    import ovs.db.data
     import ovs.db.idl
     import ovs.jsonrpc
     import ovs.poller
@@ -120,6 +127,7 @@ class NbScope:
 
     def __init__(self):
         self.tables = set()
+        self.fetched = set()
         self.roots = {}
         self.followed = []
         self.refine = None
@@ -127,6 +135,16 @@ class NbScope:
     def table(self, *names):
         self.tables.update(names)
         return self
+
+    def fetch(self, *names):
+        """Tables too large to monitor: their needed rows are read with ``select``."""
+        self.tables.update(names)
+        self.fetched.update(names)
+        return self
+
+    @property
+    def monitored(self):
+        return self.tables - self.fetched
 
     def by_name(self, table, *names, **kwargs):
         for name in names:
@@ -179,46 +197,107 @@ def _deadline_left(deadline):
     return max(0.0, deadline - time.monotonic())
 
 
+def _request(remote, method, params, deadline):
+    """One JSON-RPC request on a connection of its own; returns (error text, result)."""
+    error, stream = ovs.stream.Stream.open_block(
+        ovs.stream.Stream.open(remote), int(_deadline_left(deadline) * 1000) or 1
+    )
+    if error:
+        return os.strerror(error), None
+    rpc = ovs.jsonrpc.Connection(stream)
+    try:
+        error = rpc.send(ovs.jsonrpc.Message.create_request(method, params))
+        reply = None
+        while not error and reply is None and _deadline_left(deadline) > 0:
+            rpc.run()
+            error, reply = rpc.recv()
+            if error == errno.EAGAIN:
+                error = 0
+            if reply is None and not error:
+                poller = ovs.poller.Poller()
+                rpc.wait(poller)
+                rpc.recv_wait(poller)
+                poller.timer_wait(int(_deadline_left(deadline) * 1000) or 1)
+                poller.block()
+    finally:
+        rpc.close()
+    if error:
+        return os.strerror(error), None
+    if reply is None:
+        return "no answer in time", None
+    if reply.error:
+        return str(reply.error), None
+    return None, reply.result
+
+
 def _fetch_schema(remotes, deadline):
-    """Ask the first remote that answers for the NB schema, within the deadline."""
+    """The NB schema and the first remote that answered, within the deadline."""
     errors = []
     for remote in remotes:
-        error, stream = ovs.stream.Stream.open_block(
-            ovs.stream.Stream.open(remote), int(_deadline_left(deadline) * 1000) or 1
-        )
-        if error:
-            errors.append("{0}: {1}".format(remote, os.strerror(error)))
-            continue
-        rpc = ovs.jsonrpc.Connection(stream)
-        try:
-            request = ovs.jsonrpc.Message.create_request("get_schema", [NB_SCHEMA])
-            error = rpc.send(request)
-            reply = None
-            while not error and reply is None and _deadline_left(deadline) > 0:
-                rpc.run()
-                error, reply = rpc.recv()
-                if error == errno.EAGAIN:
-                    error = 0
-                if reply is None and not error:
-                    poller = ovs.poller.Poller()
-                    rpc.wait(poller)
-                    rpc.recv_wait(poller)
-                    poller.timer_wait(int(_deadline_left(deadline) * 1000) or 1)
-                    poller.block()
-        finally:
-            rpc.close()
-        if error:
-            errors.append("{0}: {1}".format(remote, os.strerror(error)))
-        elif reply is None:
-            errors.append("{0}: no answer in time".format(remote))
-        elif reply.error:
-            errors.append("{0}: {1}".format(remote, reply.error))
-        else:
-            return reply.result
+        error, schema = _request(remote, "get_schema", [NB_SCHEMA], deadline)
+        if error is None:
+            return remote, schema
+        errors.append("{0}: {1}".format(remote, error))
     raise ConnectionFailed(
         "cannot read the OVN Northbound schema: {0}".format("; ".join(errors)),
         remotes=remotes,
     )
+
+
+class _ScopedIdl(ovs.db.idl.Idl if HAS_OVSDBAPP else object):
+    """An IDL that can write tables it leaves out of its monitor (fetched tables)."""
+
+    def __init__(self, remote, helper, fetched, **kwargs):
+        self._fetched = frozenset(fetched)
+        super(_ScopedIdl, self).__init__(remote, helper, **kwargs)
+
+    def send_request(self, request):
+        # The monitor request lists every table of the schema; fetched tables
+        # are taken out so that the server never walks them.
+        if request.method in ("monitor", "monitor_cond", "monitor_cond_since"):
+            for table in self._fetched:
+                request.params[2].pop(table, None)
+        return super(_ScopedIdl, self).send_request(request)
+
+
+def _fetch_rows(idl, remote, deadline, table_name, clauses):
+    """Read the rows of a fetched table that match any clause into the IDL cache.
+
+    The rows are built as the IDL builds rows from a monitor update, so a
+    transaction can update or delete them like any other cached row.
+    Returns the rows added.
+    """
+    table = idl.tables[table_name]
+    columns = sorted(table.columns)
+    operations = [
+        {"op": "select", "table": table_name, "where": [clause], "columns": ["_uuid"] + columns}
+        for clause in clauses
+    ]
+    error, results = _request(remote, "transact", [NB_SCHEMA] + operations, deadline)
+    if error is None:
+        failed = [r["error"] for r in results if isinstance(r, dict) and "error" in r]
+        error = "; ".join(str(f) for f in failed) or None
+    if error is not None:
+        raise ConnectionFailed(
+            "cannot read {0} rows from {1}: {2}".format(table_name, remote, error),
+            remotes=[remote],
+        )
+    added = []
+    for result in results:
+        for row_json in result["rows"]:
+            row_uuid = uuid.UUID(row_json["_uuid"][1])
+            if row_uuid in table.rows:
+                continue
+            row = ovs.db.idl.Row(idl, table, row_uuid, ovs.db.idl.ColumnDefaultDict(table))
+            for name in columns:
+                row._data[name] = ovs.db.data.Datum.from_json(table.columns[name].type, row_json[name])
+            table.rows[row_uuid] = row
+            added.append(row)
+    return added
+
+
+def _uuid_clause(value):
+    return ["_uuid", "==", ["uuid", str(value)]]
 
 
 class _Sync:
@@ -263,7 +342,7 @@ def ref_uuids(row, column):
     return [atom.value for atom in items]
 
 
-def _select_children(idl, scope, sync):
+def _select_children(idl, scope, sync, remote, deadline):
     """Follow reference columns from selected rows until no new child appears."""
     wanted = dict((table, set()) for table in scope.tables)
     frontier = [
@@ -278,26 +357,30 @@ def _select_children(idl, scope, sync):
             for column, child in FOLLOW.get(row._table.name, ()):
                 if child not in scope.tables or column not in row._table.columns:
                     continue
-                for uuid in ref_uuids(row, column):
-                    if uuid not in wanted[child]:
-                        wanted[child].add(uuid)
-                        added[child].add(uuid)
+                for ref in ref_uuids(row, column):
+                    if ref not in wanted[child] and ref not in idl.tables[child].rows:
+                        wanted[child].add(ref)
+                        added[child].add(ref)
         if not any(added.values()):
             return
-        for table in scope.tables:
+        frontier = []
+        for table in sorted(scope.fetched):
             if added[table]:
-                clauses = list(scope.roots.get(table, []))
-                clauses.extend(
-                    ["_uuid", "==", ["uuid", str(u)]] for u in sorted(wanted[table], key=str)
-                )
-                idl.cond_change(table, clauses)
-        sync.until(sync.conditions_settled, "selecting rows")
-        frontier = [
-            idl.tables[table].rows[uuid]
-            for table, uuids in added.items()
-            for uuid in uuids
-            if uuid in idl.tables[table].rows
-        ]
+                clauses = [_uuid_clause(u) for u in sorted(added[table], key=str)]
+                frontier.extend(_fetch_rows(idl, remote, deadline, table, clauses))
+        monitored = [t for t in scope.monitored if added[t]]
+        for table in monitored:
+            clauses = list(scope.roots.get(table, []))
+            clauses.extend(_uuid_clause(u) for u in sorted(wanted[table], key=str))
+            idl.cond_change(table, clauses)
+        if monitored:
+            sync.until(sync.conditions_settled, "selecting rows")
+            frontier.extend(
+                idl.tables[table].rows[ref]
+                for table in monitored
+                for ref in added[table]
+                if ref in idl.tables[table].rows
+            )
 
 
 class NbSession:
@@ -358,13 +441,14 @@ def connect(params, scope):
     _configure_tls(params, remotes)
     deadline = time.monotonic() + timeout
 
-    helper = ovs.db.idl.SchemaHelper(schema_json=_fetch_schema(remotes, deadline))
+    remote, schema = _fetch_schema(remotes, deadline)
+    helper = ovs.db.idl.SchemaHelper(schema_json=schema)
     for table in sorted(scope.tables):
         helper.register_table(table)
-    idl = ovs.db.idl.Idl(",".join(remotes), helper, leader_only=True)
+    idl = _ScopedIdl(",".join(remotes), helper, scope.fetched, leader_only=True)
     # Conditions set before the first run() go out with the monitor request,
     # so unselected rows are never sent to us at all.
-    for table in scope.tables:
+    for table in scope.monitored:
         idl.cond_change(table, list(scope.roots.get(table, [])) or [False])
     sync = _Sync(idl, deadline, remotes)
     try:
@@ -373,9 +457,13 @@ def connect(params, scope):
         if scope.refine is not None:
             for table, clause in scope.refine(idl):
                 scope.root(table, clause, follow=False)
-                idl.cond_change(table, list(scope.roots[table]))
+                if table in scope.monitored:
+                    idl.cond_change(table, list(scope.roots[table]))
             sync.until(sync.conditions_settled, "selecting rows")
-        _select_children(idl, scope, sync)
+        for table in sorted(scope.fetched):
+            if scope.roots.get(table):
+                _fetch_rows(idl, remote, deadline, table, scope.roots[table])
+        _select_children(idl, scope, sync, remote, deadline)
     except Exception:
         idl.close()
         raise

@@ -97,7 +97,7 @@ class ExternalNetwork(OvnResource):
         return want
 
     def scope(self, want):
-        scope = NbScope().table("Logical_Switch_Port").by_name("Logical_Switch", want["name"])
+        scope = NbScope().fetch("Logical_Switch_Port").by_name("Logical_Switch", want["name"])
         return catalog_scope(scope)
 
     def read(self, session, want):

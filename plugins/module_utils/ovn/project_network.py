@@ -180,13 +180,8 @@ class ProjectNetwork(OvnResource):
         names = want["names"]
         scope = (
             NbScope()
-            .table(
-                "Logical_Router_Port",
-                "Logical_Switch_Port",
-                "Gateway_Chassis",
-                "NAT",
-                "Logical_Router_Static_Route",
-            )
+            .table("Logical_Router_Port", "Gateway_Chassis", "NAT", "Logical_Router_Static_Route")
+            .fetch("Logical_Switch_Port")
             .by_name("Logical_Router", names.router)
             .by_name("Logical_Switch", names.switch)
         )
