@@ -219,3 +219,30 @@ def test_pool_exhaustion_is_a_clear_error(lab):
         lab.run("project_network", dict(organization="acme", name="p%d" % index, cidr="10.0.0.0/24"))
     result = lab.fails("project_network", dict(organization="acme", name="p5", cidr="10.0.0.0/24"))
     assert result["msg"] == "external network ext-cloud (100.65.0.0/29) has no free address left: 5 allocated, 0 reserved"
+
+
+def test_a_foreign_port_with_our_name_is_not_taken_over(lab, ext_cloud):
+    # Someone else's port on the external switch happens to have the name our gateway port needs.
+    lab.ovn.nbctl("lsp-add", "ext-cloud", "ext-cloud-acme-prod")
+    result = lab.fails("project_network", PROD)
+    assert "Logical_Switch_Port ext-cloud-acme-prod already exists and is not managed by kubedc.network" in result["msg"]
+
+
+def test_a_name_taken_elsewhere_fails_the_whole_transaction_clearly(lab, ext_cloud):
+    # A router port with the name of our gateway port, on a router that is not ours: the NB's
+    # unique index refuses our insert at commit time, and nothing of the task is written.
+    lab.ovn.nbctl("lr-add", "other", "--", "lrp-add", "other", "acme-prod-ext-cloud", "0a:00:00:00:77:01", "192.0.2.1/24")
+    result = lab.fails("project_network", PROD)
+    assert result["msg"].startswith("the OVN Northbound DB refused the transaction")
+    assert "constraint violation" in result["msg"] and "acme-prod-ext-cloud" in result["msg"]
+
+
+def test_a_router_deleted_by_hand_is_rebuilt_around_the_existing_switch(lab, ext_cloud):
+    lab.run("project_network", PROD)
+    lab.ovn.nbctl("lr-del", "acme-prod")
+    rebuilt = lab.run("project_network", PROD)
+    assert rebuilt["changed"] is True
+    assert not [c for c in rebuilt["commands"] if c.startswith("create Logical_Switch acme-prod-default")]
+    assert lab.ovn.nbctl("--bare", "--columns=name", "find", "Logical_Switch", "name=acme-prod-default").split() == ["acme-prod-default"]
+    assert rebuilt["project_network"]["default_gateway_ip"] == "100.65.0.100"
+    assert lab.run("project_network", PROD)["changed"] is False

@@ -37,6 +37,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     ConnectionFailed,
     InvalidInput,
+    KubedcError,
 )
 
 try:
@@ -418,10 +419,18 @@ class NbSession:
                     txn.add(command)
             return [command.result for command in commands]
         except RuntimeError as exc:
-            # ovsdbapp reports OVSDB errors (constraint violations, timeouts) as
+            # ovsdbapp reports both a transaction the server refused ("OVSDB
+            # Error: {...}", a constraint violation say) and a timeout as
             # RuntimeError; anything else is ours and propagates unchanged.
+            text = str(exc)
+            if text.startswith("OVSDB Error:"):
+                raise KubedcError(
+                    "the OVN Northbound DB refused the transaction, so nothing was written: "
+                    "{0}".format(text[len("OVSDB Error:"):].strip()),
+                    remotes=self.remotes,
+                )
             raise ConnectionFailed(
-                "the OVN Northbound transaction failed: {0}".format(exc),
+                "the OVN Northbound transaction did not complete: {0}".format(text),
                 remotes=self.remotes,
             )
 

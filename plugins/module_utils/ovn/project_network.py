@@ -33,7 +33,6 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn import external
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     KIND_KEY,
-    OBJECT_KEY,
     Delete,
     Existing,
     Late,
@@ -47,7 +46,6 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import
     converge_row,
     port_mac,
     prune_rows,
-    refuse_foreign,
 )
 
 KIND = "project_network"
@@ -246,22 +244,8 @@ class ProjectNetwork(OvnResource):
 
     def _check_present(self, want, have, network):
         names = want["names"]
-        refuse_foreign(have.router, "Logical_Router", "it")
-        refuse_foreign(have.switch, "Logical_Switch", "it")
-        for table, row in (("Logical_Router", have.router), ("Logical_Switch", have.switch)):
-            if row is not None and not have.ours(row):
-                raise Conflict(
-                    "{0} {1} is managed by kubedc.network for {2} {3!r}, not for project "
-                    "network {4!r}".format(
-                        table,
-                        row.name,
-                        row.external_ids.get(KIND_KEY),
-                        row.external_ids.get(OBJECT_KEY),
-                        names.namespace,
-                    ),
-                    table=table,
-                    row=row.name,
-                )
+        # A router or switch with our name that is not ours is refused by
+        # converge_row; the checks here are about the declaration itself.
         cidr = want["cidr"]
         for other, (_row, pool) in sorted(have.catalog.items()):
             if _overlaps(cidr, pool.cidr):
@@ -347,18 +331,10 @@ class ProjectNetwork(OvnResource):
             }
         )
         router = converge_row(
-            plan,
-            "Logical_Router",
-            have.router if have.exists else None,
-            dict(name=names.router, external_ids=router_ids),
-            "router",
+            plan, "Logical_Router", have.router, dict(name=names.router, external_ids=router_ids), "router"
         )
         switch = converge_row(
-            plan,
-            "Logical_Switch",
-            have.switch if have.exists and have.switch is not None else None,
-            dict(name=names.switch, external_ids=ids),
-            "switch",
+            plan, "Logical_Switch", have.switch, dict(name=names.switch, external_ids=ids), "switch"
         )
         converge_row(
             plan,

@@ -21,6 +21,8 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.errors impor
     Conflict,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
+    KIND_KEY,
+    OBJECT_KEY,
     Delete,
     Existing,
     Insert,
@@ -28,6 +30,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     New,
     Update,
     is_ours,
+    owned_by,
     row_label,
 )
 
@@ -66,8 +69,27 @@ def same(current, desired):
 def converge_row(plan, table, row, columns, handle, parent=None, parent_column=None, create_only=None):
     """Plan the creation of a row, or the update of the columns that differ.
 
+    An existing row is only updated if it is ours and serves the same declared
+    object as ``columns["external_ids"]`` says; anything else is refused, so a
+    row that merely has the name we need is never taken over.
     Returns a reference to the row that later ops (children, refs) can use.
     """
+    if row is not None:
+        refuse_foreign(row, table, "it")
+        wanted = columns.get("external_ids", {})
+        if not owned_by(row, wanted.get(KIND_KEY), wanted.get(OBJECT_KEY)):
+            raise Conflict(
+                "{0} {1} is managed by kubedc.network for {2} {3!r}, not for {4} {5!r}".format(
+                    table,
+                    row_label(table, row),
+                    row.external_ids.get(KIND_KEY),
+                    row.external_ids.get(OBJECT_KEY),
+                    wanted.get(KIND_KEY),
+                    wanted.get(OBJECT_KEY),
+                ),
+                table=table,
+                row=row_label(table, row),
+            )
     if row is None:
         initial = dict(columns)
         initial.update(create_only or {})
