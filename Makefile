@@ -13,12 +13,12 @@ export PATH := $(BIN):$(PATH)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test deps system-deps python-deps collection-link sanity pytest changelog-lint lab-start lab-stop clean
+.PHONY: demo test deps system-deps python-deps collection-link sanity pytest changelog-lint docs-lint lab-start lab-stop clean
 
 demo: deps
 	$(BIN)/python tools/demo.py --lab-dir $(LAB_DIR)
 
-test: deps changelog-lint sanity pytest
+test: deps changelog-lint docs-lint sanity pytest
 
 deps: system-deps python-deps collection-link
 
@@ -48,6 +48,10 @@ sanity: deps
 
 changelog-lint: deps
 	$(BIN)/antsibull-changelog lint
+
+# Semantic markup in the docs (O(), M(), RV() references) that sanity does not resolve.
+docs-lint: deps
+	cd $(COLLECTIONS)/ansible_collections/kubedc/network && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 # Last, so that pytest's closing "N passed" line is the last thing `make test` prints.
 pytest: deps
