@@ -79,7 +79,7 @@ def test_two_projects_may_share_a_cidr(lab, ext_cloud):
             dict(external_network="ext-nowhere"), "external_network", "ext-nowhere",
             "is not an external network managed by kubedc.network (known: ext-cloud (cloud))",
         ),
-        (dict(egress_network_type="public"), "egress_network_type", "public", "has no external network to attach to"),
+        (dict(egress_network_type="public"), "egress_network_type", "public", "has no external network to use"),
         (dict(external_network="ext-cloud", egress_network_type="public"), "egress_network_type", "public", "does not match external network ext-cloud"),
         (dict(organization="Acme"), "organization", "Acme", "is not a valid name"),
         (dict(name="prod_1"), "name", "prod_1", "is not a valid name"),

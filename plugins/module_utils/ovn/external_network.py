@@ -59,6 +59,48 @@ def read_catalog(session):
     return catalog
 
 
+def choose(catalog, name, network_type, type_field, default_type=None):
+    """The external network a declaration means: by name, or the one of its type.
+
+    ``type_field`` is the parameter that carries the type, for error messages.
+    """
+    known = ", ".join(
+        "{0} ({1})".format(n, pool.network_type) for n, (_r, pool) in sorted(catalog.items())
+    ) or "none"
+    if name is not None:
+        if name not in catalog:
+            raise InvalidInput(
+                "external_network",
+                name,
+                "is not an external network managed by kubedc.network (known: {0})".format(known),
+            )
+        actual = catalog[name][1].network_type
+        if network_type is not None and network_type != actual:
+            raise InvalidInput(
+                type_field,
+                network_type,
+                "does not match external network {0}, which is of type {1}".format(name, actual),
+            )
+        return name
+    network_type = network_type or default_type
+    matches = sorted(n for n, (_r, pool) in catalog.items() if pool.network_type == network_type)
+    if not matches:
+        raise InvalidInput(
+            type_field,
+            network_type,
+            "has no external network to use: declare one with "
+            "kubedc.network.external_network (known: {0})".format(known),
+        )
+    if len(matches) > 1:
+        raise InvalidInput(
+            type_field,
+            network_type,
+            "matches several external networks ({0}); set external_network to "
+            "choose one".format(", ".join(matches)),
+        )
+    return matches[0]
+
+
 class ExternalNetworkState(object):
     def __init__(self, switch, localnet, pool, foreign_ports, others):
         self.switch = switch

@@ -202,45 +202,13 @@ class ProjectNetwork(OvnResource):
     # -- planning ---------------------------------------------------------
 
     def _choose_network(self, want, have):
-        known = ", ".join(
-            "{0} ({1})".format(n, pool.network_type) for n, (_r, pool) in sorted(have.catalog.items())
-        ) or "none"
-        wanted_type = want["egress_network_type"]
-        name = want["external_network"]
-        if name is not None:
-            if name not in have.catalog:
-                raise InvalidInput(
-                    "external_network",
-                    name,
-                    "is not an external network managed by kubedc.network (known: {0})".format(known),
-                )
-            network_type = have.catalog[name][1].network_type
-            if wanted_type is not None and wanted_type != network_type:
-                raise InvalidInput(
-                    "egress_network_type",
-                    wanted_type,
-                    "does not match external network {0}, which is of type {1}".format(
-                        name, network_type
-                    ),
-                )
-            return name
-        wanted_type = wanted_type or DEFAULT_EGRESS_TYPE
-        matches = sorted(n for n, (_r, pool) in have.catalog.items() if pool.network_type == wanted_type)
-        if not matches:
-            raise InvalidInput(
-                "egress_network_type",
-                wanted_type,
-                "has no external network to attach to: declare one with "
-                "kubedc.network.external_network (known: {0})".format(known),
-            )
-        if len(matches) > 1:
-            raise InvalidInput(
-                "egress_network_type",
-                wanted_type,
-                "matches several external networks ({0}); set external_network to "
-                "choose one".format(", ".join(matches)),
-            )
-        return matches[0]
+        return external_network.choose(
+            have.catalog,
+            name=want["external_network"],
+            network_type=want["egress_network_type"],
+            type_field="egress_network_type",
+            default_type=DEFAULT_EGRESS_TYPE,
+        )
 
     def _check_present(self, want, have, network):
         names = want["names"]
