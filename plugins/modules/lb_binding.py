@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: lb_binding
+short_description: Bind a load balancer VIP on a project's external address to backends
+version_added: 0.1.0
+description:
+  - Declares a load balancer VIP C(<address>:<port>) on a project's router in the OVN Northbound
+    DB that sends clients to O(backends), the way Kube-DC exposes a LoadBalancer Service on an
+    EIP - in Kube-OVN's per-project load balancer C(vpc-<namespace>-<protocol>-load), attached to
+    the project router.
+  - The address is a named EIP of the project (see M(kubedc.network.eip)) or, with
+    O(eip=default-gw), the project's default-gateway address. Several bindings may share an
+    address on different ports; a port already bound is refused before anything is written.
+  - Changing the port, protocol or address moves the VIP in the same transaction.
+author:
+  - kubedc.network contributors (@kubedc-network)
+options:
+  name:
+    description:
+      - Name of the binding, unique within the project (a Service name, say); a lower-case
+        RFC 1123 label.
+    type: str
+    required: true
+  organization:
+    description:
+      - The organization of the project.
+    type: str
+    required: true
+  project:
+    description:
+      - The project; its project network must exist when O(state=present).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the VIP; V(absent) removes it, and the load balancer row
+        with its last VIP.
+    type: str
+    choices: [present, absent]
+    default: present
+  eip:
+    description:
+      - The EIP of the project whose address carries the VIP, or V(default-gw) for the project's
+        default-gateway address. An EIP held by a floating IP cannot be used.
+    type: str
+    default: default-gw
+  protocol:
+    description:
+      - Transport protocol of the VIP.
+    type: str
+    choices: [tcp, udp, sctp]
+    default: tcp
+  port:
+    description:
+      - The port clients connect to on the address. Required when O(state=present).
+    type: int
+  backends:
+    description:
+      - Where connections go, as C(address:port) items in the project subnet. Required when
+        O(state=present).
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - kubedc.network.ovn_nb
+  - kubedc.network.attributes
+attributes:
+  platform:
+    description: The network system the module manages.
+    support: full
+    platforms: ovn
+notes:
+  - Backends taken from a Kubernetes Service's endpoints are not supported yet.
+seealso:
+  - module: kubedc.network.eip
+  - module: kubedc.network.project_network
+"""
+
+EXAMPLES = r"""
+- name: HTTPS of acme-prod's web servers on the project's default-gateway address
+  kubedc.network.lb_binding:
+    organization: acme
+    project: prod
+    name: web
+    port: 443
+    backends:
+      - 10.0.0.10:8443
+      - 10.0.0.11:8443
+
+- name: DNS over UDP on an EIP of its own
+  kubedc.network.lb_binding:
+    organization: acme
+    project: prod
+    name: dns
+    eip: dns
+    protocol: udp
+    port: 53
+    backends:
+      - 10.0.0.20:53
+
+- name: Remove a binding
+  kubedc.network.lb_binding:
+    organization: acme
+    project: prod
+    name: dns
+    state: absent
+"""
+
+RETURN = r"""
+lb_binding:
+  description: The binding after the task; empty when O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name of the binding.
+      type: str
+      sample: web
+    organization:
+      description: Organization of the project.
+      type: str
+      sample: acme
+    project:
+      description: The project.
+      type: str
+      sample: prod
+    namespace:
+      description: The project namespace.
+      type: str
+      sample: acme-prod
+    eip:
+      description: The EIP whose address carries the VIP, or V(default-gw).
+      type: str
+      sample: default-gw
+    address:
+      description: The VIP's address.
+      type: str
+      sample: 100.65.0.100
+    protocol:
+      description: V(tcp), V(udp) or V(sctp).
+      type: str
+      sample: tcp
+    port:
+      description: The VIP's port.
+      type: int
+      sample: 443
+    backends:
+      description: The backends, sorted.
+      type: list
+      elements: str
+      sample: ["10.0.0.10:8443", "10.0.0.11:8443"]
+    load_balancer:
+      description: The load balancer row holding the VIP.
+      type: str
+      sample: vpc-acme-prod-tcp-load
+commands:
+  description:
+    - The changes made, or in check mode the changes that would be made, one line per row
+      operation of the single OVSDB transaction.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create Load_Balancer vpc-acme-prod-tcp-load in Logical_Router acme-prod"]
+"""
+
+from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import LbBinding
+
+
+class LbBindingModule(OvnModule):
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        organization=dict(type="str", required=True),
+        project=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        eip=dict(type="str", default="default-gw"),
+        protocol=dict(type="str", choices=["tcp", "udp", "sctp"], default="tcp"),
+        port=dict(type="int"),
+        backends=dict(type="list", elements="str"),
+    )
+    module_kwargs = dict(required_if=[("state", "present", ("port", "backends"))])
+    resource_class = LbBinding
+    result_key = "lb_binding"
+
+
+def main():
+    module = LbBindingModule()
+    module()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""lb_binding against a real OVN lab, proven with ovn-trace."""
+
+import pytest
+
+from support import UPSTREAM_MAC, rhythm
+
+PROJECT = dict(organization="acme", name="prod", cidr="10.0.0.0/24")
+WEB = dict(organization="acme", project="prod", name="web", port=443, backends=["10.0.0.11:8443", "10.0.0.10:8443"])
+WEB_ABSENT = dict(organization="acme", project="prod", name="web", state="absent")
+
+
+@pytest.fixture
+def project(lab, ext_cloud):
+    project = lab.run("project_network", PROJECT)["project_network"]
+    lab.workload_port(project["switch"], "vm1", "0a:00:00:00:10:0a", "10.0.0.10")
+    lab.workload_port(project["switch"], "vm2", "0a:00:00:00:10:0b", "10.0.0.11")
+    return project
+
+
+def trace_client(lab, project, address, port, backend, protocol="tcp"):
+    """A new connection from an internet client to address:port, steered to ``backend``."""
+    gateway_mac = lab.ovn.nbctl("get", "Logical_Router_Port", project["gateway_router_port"], "mac").strip().strip('"')
+    flow = (
+        'inport=="localnet.ext-cloud" && eth.src=={up} && eth.dst=={gw} && ip4.src==203.0.113.9 && '
+        "ip4.dst=={address} && ip.ttl==64 && {proto} && {proto}.src==40000 && {proto}.dst=={port}"
+    ).format(up=UPSTREAM_MAC, gw=gateway_mac, address=address, port=port, proto=protocol)
+    return lab.ovn.trace("ext-cloud", flow, ct=["new"], lb_dst=backend)
+
+
+def test_rhythm(lab, project):
+    applied = rhythm(lab, "lb_binding", WEB, WEB_ABSENT)
+    assert applied["lb_binding"] == dict(
+        name="web",
+        organization="acme",
+        project="prod",
+        namespace="acme-prod",
+        eip="default-gw",
+        address="100.65.0.100",
+        protocol="tcp",
+        port=443,
+        backends=["10.0.0.10:8443", "10.0.0.11:8443"],
+        load_balancer="vpc-acme-prod-tcp-load",
+    )
+    assert applied["commands"] == ["create Load_Balancer vpc-acme-prod-tcp-load in Logical_Router acme-prod"]
+
+
+def test_clients_reach_each_backend(lab, project):
+    binding = lab.run("lb_binding", WEB)["lb_binding"]
+    for backend, port in (("10.0.0.10:8443", "vm1"), ("10.0.0.11:8443", "vm2")):
+        trace = trace_client(lab, project, binding["address"], 443, backend)
+        assert trace.outputs == [port], trace.summary
+        assert trace.lb_backends == [["10.0.0.10:8443", "10.0.0.11:8443"]]
+        assert trace.final_fields[port]["ip4.dst"] == backend.rsplit(":", 1)[0]
+    # The project's own SNAT still works on the shared default-gateway address.
+    egress = lab.trace_egress(project, "vm1", "0a:00:00:00:10:0a", "10.0.0.10")
+    assert egress.outputs == ["localnet.ext-cloud"] and egress.snat == ["100.65.0.100"]
+
+
+def test_bindings_share_an_address_on_different_ports(lab, project):
+    lab.run("lb_binding", WEB)
+    http = lab.run("lb_binding", dict(WEB, name="http", port=80, backends=["10.0.0.10:8080"]))
+    assert http["commands"] == [
+        "update Load_Balancer vpc-acme-prod-tcp-load: vips:100.65.0.100:80=10.0.0.10:8080",
+        "update Load_Balancer vpc-acme-prod-tcp-load: external_ids:kubedc:binding:http=100.65.0.100:80",
+    ]
+    assert trace_client(lab, project, "100.65.0.100", 80, "10.0.0.10:8080").outputs == ["vm1"]
+    # The same port on another protocol is another VIP.
+    dns = lab.run("lb_binding", dict(WEB, name="dns", protocol="udp", backends=["10.0.0.11:8443"]))
+    assert dns["lb_binding"]["load_balancer"] == "vpc-acme-prod-udp-load"
+    # A taken port is refused before anything is written.
+    result = lab.fails("lb_binding", dict(WEB, name="other", backends=["10.0.0.11:9443"]))
+    assert result["msg"] == "port: 100.65.0.100:443/tcp is already bound on default-gw by web; choose another port"
+    # Removing one binding keeps the others.
+    gone = lab.run("lb_binding", WEB_ABSENT)
+    assert gone["commands"] == [
+        "update Load_Balancer vpc-acme-prod-tcp-load: remove vips:100.65.0.100:443",
+        "update Load_Balancer vpc-acme-prod-tcp-load: remove external_ids:kubedc:binding:web",
+    ]
+    assert lab.run("lb_binding", dict(WEB, name="http", port=80, backends=["10.0.0.10:8080"]))["changed"] is False
+
+
+def test_moves_and_backend_changes(lab, project):
+    lab.run("lb_binding", WEB)
+    moved = lab.run("lb_binding", dict(WEB, port=8443, backends=["10.0.0.10:8443"]))
+    assert moved["commands"] == [
+        "update Load_Balancer vpc-acme-prod-tcp-load: remove vips:100.65.0.100:443",
+        "update Load_Balancer vpc-acme-prod-tcp-load: remove external_ids:kubedc:binding:web",
+        "update Load_Balancer vpc-acme-prod-tcp-load: vips:100.65.0.100:8443=10.0.0.10:8443",
+        "update Load_Balancer vpc-acme-prod-tcp-load: external_ids:kubedc:binding:web=100.65.0.100:8443",
+    ]
+    to_udp = lab.run("lb_binding", dict(WEB, port=8443, protocol="udp", backends=["10.0.0.10:8443"]))
+    assert to_udp["commands"] == [
+        "delete Load_Balancer vpc-acme-prod-tcp-load",
+        "create Load_Balancer vpc-acme-prod-udp-load in Logical_Router acme-prod",
+    ]
+    lab.run("eip", dict(organization="acme", project="prod", name="web"))
+    to_eip = lab.run("lb_binding", dict(WEB, eip="web"))
+    assert to_eip["lb_binding"]["address"] == "100.65.0.101" and to_eip["diff"]["before"]["address"] == "100.65.0.100"
+    assert trace_client(lab, project, "100.65.0.101", 443, "10.0.0.11:8443").outputs == ["vm2"]
+
+
+@pytest.mark.parametrize(
+    "override,field,value,reason",
+    [
+        (dict(port=0), "port", 0, "must be a port number"),
+        (dict(backends=["10.0.0.10"]), "backends[0]", "10.0.0.10", "is not an address:port backend"),
+        (dict(backends=["10.0.1.10:80"]), "backends[0]", "10.0.1.10", "is outside 10.0.0.0/24"),
+        (dict(backends=[]), "backends", [], "is empty"),
+        (dict(eip="nope"), "eip", "nope", "is not an EIP of project acme-prod"),
+        (dict(project="nowhere"), "project", "nowhere", "has no project network acme-nowhere"),
+        (dict(name="Web"), "name", "Web", "is not a valid name"),
+    ],
+)
+def test_bad_input_names_field_and_value_and_writes_nothing(lab, project, override, field, value, reason):
+    args = dict(WEB)
+    args.update(override)
+    for check in (False, True):
+        result = lab.fails("lb_binding", args, check=check)
+        assert result["msg"].startswith("%s: %r" % (field, value)), result["msg"]
+        assert reason in result["msg"]
+
+
+def test_an_eip_held_by_a_fip_is_refused(lab, project):
+    lab.run("eip", dict(organization="acme", project="prod", name="ssh"))
+    lab.run("fip", dict(organization="acme", project="prod", name="bastion", eip="ssh", ip_address="10.0.0.10"))
+    result = lab.fails("lb_binding", dict(WEB, eip="ssh"))
+    assert result["msg"] == (
+        "eip: ssh (100.65.0.101) is held by a floating IP (NAT dnat_and_snat 100.65.0.101 -> 10.0.0.10); "
+        "a load balancer needs an address a FIP does not own"
+    )
