@@ -44,6 +44,8 @@ def test_start_up_reads_only_the_rows_a_project_can_touch(lab, ext_cloud):
         "Gateway_Chassis": ["acme-prod-ext-cloud-chassis-1"],
         "NAT": ["snat 100.65.0.100 -> 10.0.0.0/24"],
         "Logical_Router_Static_Route": ["0.0.0.0/0 via 100.65.0.1"],
+        "Logical_Router_Policy": [],
+        "Load_Balancer": [],
     }
     # And the module still converges with no change among all that.
     assert lab.run("project_network", PROD)["changed"] is False
@@ -69,7 +71,12 @@ def test_large_tables_are_fetched_not_monitored(lab, ext_cloud, monkeypatch):
     finally:
         session.close()
     monitored = [set(params[2]) for method, params in sent if method.startswith("monitor") and params[0] == "OVN_Northbound"]
-    assert monitored == [{"Logical_Router", "Logical_Switch", "Logical_Router_Port", "Gateway_Chassis", "NAT", "Logical_Router_Static_Route"}]
+    assert monitored == [
+        {
+            "Logical_Router", "Logical_Switch", "Logical_Router_Port", "Gateway_Chassis", "NAT",
+            "Logical_Router_Static_Route", "Logical_Router_Policy", "Load_Balancer",
+        }
+    ]
     # ... and yet the two ports the project owns were read, and can be written.
     assert ports == ["acme-prod-default-acme-prod", "ext-cloud-acme-prod"]
 

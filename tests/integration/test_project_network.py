@@ -160,11 +160,14 @@ def test_absent_refuses_while_workloads_are_attached(lab, ext_cloud):
     lab.run("project_network", PROD)
     lab.workload_port("acme-prod-default", "vm1", "0a:00:00:00:10:05", "10.0.0.5")
     lab.ovn.nbctl("lr-nat-add", "acme-prod", "dnat_and_snat", "100.65.0.200", "10.0.0.5")
+    lab.ovn.nbctl("lr-policy-add", "acme-prod", "1000", "ip4.src == 10.0.0.5", "allow")
     result = lab.fails("project_network", PROD_ABSENT)
     assert result["msg"].startswith("project network acme-prod still has rows that kubedc.network does not manage:")
     assert "Logical_Switch_Port vm1" in result["msg"] and "NAT dnat_and_snat 100.65.0.200 -> 10.0.0.5" in result["msg"]
+    assert "Logical_Router_Policy 1000 'ip4.src == 10.0.0.5' allow" in result["msg"]
     lab.ovn.nbctl("lsp-del", "vm1")
     lab.ovn.nbctl("lr-nat-del", "acme-prod", "dnat_and_snat", "100.65.0.200")
+    lab.ovn.nbctl("lr-policy-del", "acme-prod", "1000", "ip4.src == 10.0.0.5")
     assert lab.run("project_network", PROD_ABSENT)["changed"] is True
 
 
@@ -246,3 +249,17 @@ def test_a_router_deleted_by_hand_is_rebuilt_around_the_existing_switch(lab, ext
     assert lab.ovn.nbctl("--bare", "--columns=name", "find", "Logical_Switch", "name=acme-prod-default").split() == ["acme-prod-default"]
     assert rebuilt["project_network"]["default_gateway_ip"] == "100.65.0.100"
     assert lab.run("project_network", PROD)["changed"] is False
+
+
+def test_absent_names_the_declarations_that_still_use_the_project(lab, ext_cloud):
+    lab.run("project_network", PROD)
+    lab.workload_port("acme-prod-default", "vm1", "0a:00:00:00:10:05", "10.0.0.5")
+    lab.run("fip", dict(organization="acme", project="prod", name="bastion", ip_address="10.0.0.5"))
+    lab.run("lb_binding", dict(organization="acme", project="prod", name="web", port=443, backends=["10.0.0.5:8443"]))
+    result = lab.fails("project_network", PROD_ABSENT)
+    assert result["msg"] == (
+        "project network acme-prod is still used by: fip acme-prod/bastion (NAT dnat_and_snat 100.65.0.101 -> 10.0.0.5), "
+        "lb_binding acme-prod (Load_Balancer vpc-acme-prod-tcp-load). Remove those first. "
+        "It also has rows that kubedc.network does not manage: Logical_Switch_Port vm1. "
+        "Remove them first (deleting the project would delete them with it)."
+    )

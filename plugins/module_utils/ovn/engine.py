@@ -60,6 +60,8 @@ def row_label(table, row_or_columns):
         return "{0} {1} -> {2}".format(get("type"), get("external_ip"), get("logical_ip"))
     if table == "Logical_Router_Static_Route":
         return "{0} via {1}".format(get("ip_prefix"), get("nexthop"))
+    if table == "Logical_Router_Policy":
+        return "{0} {1!r} {2}".format(get("priority"), get("match"), get("action"))
     name = get("name")
     return name if name is not None else "(unnamed)"
 

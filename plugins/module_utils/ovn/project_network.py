@@ -33,10 +33,12 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn import external
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     KIND_KEY,
+    OBJECT_KEY,
     Delete,
     Existing,
     Late,
     Plan,
+    is_ours,
     owned_by,
     ownership,
     row_label,
@@ -178,7 +180,14 @@ class ProjectNetwork(OvnResource):
         names = want["names"]
         scope = (
             NbScope()
-            .table("Logical_Router_Port", "Gateway_Chassis", "NAT", "Logical_Router_Static_Route")
+            .table(
+                "Logical_Router_Port",
+                "Gateway_Chassis",
+                "NAT",
+                "Logical_Router_Static_Route",
+                "Logical_Router_Policy",
+                "Load_Balancer",
+            )
             .fetch("Logical_Switch_Port")
             .by_name("Logical_Router", names.router)
             .by_name("Logical_Switch", names.switch)
@@ -476,33 +485,22 @@ class ProjectNetwork(OvnResource):
     def _plan_absent(self, have):
         plan = Plan()
         names = have.names
-        blockers = []
+        attached = []
         if have.exists:
             for column, table in (
                 ("ports", "Logical_Router_Port"),
                 ("nat", "NAT"),
                 ("static_routes", "Logical_Router_Static_Route"),
+                ("policies", "Logical_Router_Policy"),
+                ("load_balancer", "Load_Balancer"),
             ):
-                blockers.extend(
-                    "{0} {1}".format(table, row_label(table, row))
-                    for row in have.router_rows(column)
-                    if not have.ours(row)
-                )
+                attached.extend((table, row) for row in have.router_rows(column) if not have.ours(row))
         switch_ours = have.switch is not None and have.ours(have.switch)
         if switch_ours:
-            blockers.extend(
-                "Logical_Switch_Port {0}".format(port.name)
-                for port in have.switch_ports()
-                if not have.ours(port)
+            attached.extend(
+                ("Logical_Switch_Port", port) for port in have.switch_ports() if not have.ours(port)
             )
-        if blockers:
-            raise Conflict(
-                "project network {0} still has rows that kubedc.network does not manage: {1}. "
-                "Remove them first (deleting the project would delete them with it).".format(
-                    names.namespace, ", ".join(sorted(blockers))
-                ),
-                blockers=sorted(blockers),
-            )
+        self._refuse_attached(names, attached)
         # Router and switch are root rows: their ports, NAT rows, routes and
         # gateway chassis go with them in the same transaction.
         if have.exists:
@@ -522,6 +520,43 @@ class ProjectNetwork(OvnResource):
             for address in addresses:
                 plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[network][0]), address, names.owner))
         return plan
+
+    @staticmethod
+    def _refuse_attached(names, attached):
+        """Refuse to delete a project that other declarations or foreign rows still use.
+
+        Rows of other declarations of ours (FIPs, bindings) are named by their
+        declaration, so that the user knows which task to run first; rows we do
+        not manage would be deleted with the router or switch, or orphaned.
+        """
+        users = {}
+        foreign = []
+        for table, row in attached:
+            label = "{0} {1}".format(table, row_label(table, row))
+            if is_ours(row):
+                key = "{0} {1}".format(row.external_ids.get(KIND_KEY), row.external_ids.get(OBJECT_KEY))
+                users.setdefault(key, []).append(label)
+            else:
+                foreign.append(label)
+        if not users and not foreign:
+            return
+        parts = []
+        if users:
+            parts.append(
+                "project network {0} is still used by: {1}. Remove those first.".format(
+                    names.namespace,
+                    ", ".join("{0} ({1})".format(k, ", ".join(sorted(v))) for k, v in sorted(users.items())),
+                )
+            )
+        if foreign:
+            parts.append(
+                "{0} rows that kubedc.network does not manage: {1}. Remove them first (deleting "
+                "the project would delete them with it).".format(
+                    "It also has" if users else "project network {0} still has".format(names.namespace),
+                    ", ".join(sorted(foreign)),
+                )
+            )
+        raise Conflict(" ".join(parts), users=users, foreign=sorted(foreign))
 
     # -- reporting --------------------------------------------------------
 
