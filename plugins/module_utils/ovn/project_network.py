@@ -45,9 +45,11 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
     OvnResource,
+    converge_gateway_chassis,
     converge_row,
     port_mac,
     prune_rows,
+    router_type_port,
 )
 
 KIND = "project_network"
@@ -78,9 +80,6 @@ class ProjectNames(object):
 
     def gateway_switch_port(self, network):
         return "{0}-{1}".format(network, self.router)
-
-    def gateway_chassis(self, network, chassis):
-        return "{0}-{1}".format(self.gateway_router_port(network), chassis)
 
 
 class ProjectState(object):
@@ -331,7 +330,7 @@ class ProjectNetwork(OvnResource):
             plan,
             "Logical_Switch_Port",
             self._find(have.switch_ports(), names.subnet_switch_port),
-            self._router_type_port(names.subnet_switch_port, names.subnet_router_port, ids),
+            router_type_port(names.subnet_switch_port, names.subnet_router_port, ids),
             "subnet-switch-port",
             switch,
             "ports",
@@ -352,12 +351,12 @@ class ProjectNetwork(OvnResource):
             "ports",
             create_only=dict(mac=port_mac(gateway_port_name)),
         )
-        self._plan_gateway_chassis(plan, names, network, chassis, gateway_port, gateway_port_row, ids, have)
+        converge_gateway_chassis(plan, gateway_port_name, chassis, gateway_port, gateway_port_row, ids)
         converge_row(
             plan,
             "Logical_Switch_Port",
             have.gateway_switch_ports.get(network),
-            self._router_type_port(names.gateway_switch_port(network), gateway_port_name, ids),
+            router_type_port(names.gateway_switch_port(network), gateway_port_name, ids),
             "gateway-switch-port",
             external_ref,
             "ports",
@@ -428,45 +427,6 @@ class ProjectNetwork(OvnResource):
             if extra != keep:
                 plan.add(ipam.Release(external_ref, extra, names.owner))
         return address
-
-    def _plan_gateway_chassis(self, plan, names, network, chassis, gateway_port, gateway_port_row, ids, have):
-        existing = dict(
-            (row.name, row) for row in (gateway_port_row.gateway_chassis if gateway_port_row else [])
-        )
-        for index, name in enumerate(chassis):
-            row_name = names.gateway_chassis(network, name)
-            row = existing.pop(row_name, None)
-            if row is not None and not have.ours(row):
-                raise Conflict(
-                    "Gateway_Chassis {0} exists and is not managed by kubedc.network".format(row_name),
-                    row=row_name,
-                )
-            converge_row(
-                plan,
-                "Gateway_Chassis",
-                row,
-                dict(name=row_name, chassis_name=name, priority=100 - index, external_ids=ids),
-                "gateway-chassis-{0}".format(index),
-                gateway_port,
-                "gateway_chassis",
-            )
-        prune_rows(
-            plan,
-            "Gateway_Chassis",
-            [row for row in existing.values() if have.ours(row)],
-            gateway_port,
-            "gateway_chassis",
-        )
-
-    @staticmethod
-    def _router_type_port(name, router_port, ids):
-        return dict(
-            name=name,
-            type="router",
-            addresses=["router"],
-            options={"router-port": router_port},
-            external_ids=ids,
-        )
 
     @staticmethod
     def _find(rows, name):

@@ -105,6 +105,46 @@ def converge_row(plan, table, row, columns, handle, parent=None, parent_column=N
     return ref
 
 
+def router_type_port(name, router_port, ids):
+    """Columns of the switch port that connects a switch to router port ``router_port``."""
+    return dict(
+        name=name,
+        type="router",
+        addresses=["router"],
+        options={"router-port": router_port},
+        external_ids=ids,
+    )
+
+
+def converge_gateway_chassis(plan, router_port_name, chassis, router_port, router_port_row, ids):
+    """Gateway_Chassis rows ``<router port>-<chassis>``, priority 100, 99, ... in order.
+
+    Rows of the same declared object that are no longer listed are removed;
+    rows of anyone else are refused by converge_row or left alone.
+    """
+    existing = dict(
+        (row.name, row) for row in (router_port_row.gateway_chassis if router_port_row else [])
+    )
+    for index, name in enumerate(chassis):
+        row_name = "{0}-{1}".format(router_port_name, name)
+        converge_row(
+            plan,
+            "Gateway_Chassis",
+            existing.pop(row_name, None),
+            dict(name=row_name, chassis_name=name, priority=100 - index, external_ids=ids),
+            "{0}-chassis-{1}".format(router_port_name, index),
+            router_port,
+            "gateway_chassis",
+        )
+    prune_rows(
+        plan,
+        "Gateway_Chassis",
+        [row for row in existing.values() if owned_by(row, ids.get(KIND_KEY), ids.get(OBJECT_KEY))],
+        router_port,
+        "gateway_chassis",
+    )
+
+
 def prune_rows(plan, table, rows, parent=None, parent_column=None):
     for row in rows:
         plan.add(Delete(Existing(table, row), parent, parent_column))
