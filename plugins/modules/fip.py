@@ -21,7 +21,13 @@ description:
     with it.
   - Changing O(ip_address) retargets the FIP in place. A NAT row of the FIP whose internal
     address was changed behind the collection's back is put right on the next run.
-  - The FIP's address must be on the external network the project egresses through.
+  - A FIP on another external network than the one the project egresses through (a public FIP
+    in a cloud project, say) gets a way out on that network - a second distributed gateway port
+    of the project there, shared by its FIPs on that network and removed with the last of them,
+    and a reroute policy (priority 30000, C(ip4.src == <target>)) so that the target's replies
+    leave through that network, from the FIP.
+  - A FIP on a backend of a load balancer VIP on the other network type is refused, because the
+    VIP's replies would then leave through the FIP's network and never reach the clients.
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
@@ -88,8 +94,7 @@ attributes:
     support: full
     platforms: ovn
 notes:
-  - Targets by pod or virtual machine name, and FIPs on a network other than the project's egress
-    network, are not supported yet.
+  - Targets by pod or virtual machine name are not supported yet.
 seealso:
   - module: kubedc.network.eip
   - module: kubedc.network.project_network

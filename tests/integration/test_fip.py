@@ -148,6 +148,87 @@ def test_conflicts_are_refused_and_write_nothing(lab, project):
     assert result["msg"] == "parameters are mutually exclusive: eip|external_network_type"
 
 
-def test_fip_on_another_network_than_the_egress_is_refused_for_now(lab, project, ext_public):
+def trace_inbound_public(lab, external_ip):
+    gateway_mac = lab.ovn.nbctl("get", "Logical_Router_Port", "acme-prod-ext-public", "mac").strip().strip('"')
+    flow = (
+        'inport=="localnet.ext-public" && eth.src=={up} && eth.dst=={gw} && ip4.src==203.0.113.9 && '
+        "ip4.dst=={fip} && ip.ttl==64 && tcp && tcp.src==40000 && tcp.dst==22"
+    ).format(up=UPSTREAM_MAC, gw=gateway_mac, fip=external_ip)
+    return lab.ovn.trace("ext-public", flow)
+
+
+def test_public_fip_in_a_cloud_project_rhythm_and_rows(lab, project, ext_public):
+    public = dict(BASTION, external_network_type="public")
+    applied = rhythm(lab, "fip", public, BASTION_ABSENT)  # absent must remove the second gateway too
+    assert applied["fip"]["external_ip"] == "198.51.100.2" and applied["fip"]["network_type"] == "public"
+    # Two allocations from one pool in one plan: check mode (which rhythm compared with this)
+    # previews distinct addresses, and the real run gives exactly those.
+    assert applied["commands"] == [
+        "allocate 198.51.100.2 in external network ext-public for fip/acme-prod/bastion",
+        "allocate 198.51.100.3 in external network ext-public for fip_gateway/acme-prod/ext-public",
+        "create Logical_Router_Port acme-prod-ext-public in Logical_Router acme-prod",
+        "create Gateway_Chassis acme-prod-ext-public-chassis-1 in Logical_Router_Port acme-prod-ext-public",
+        "create Logical_Switch_Port ext-public-acme-prod in Logical_Switch ext-public",
+        "create Logical_Router_Policy 30000 'ip4.src == 10.0.0.10' reroute in Logical_Router acme-prod",
+        "create NAT dnat_and_snat 198.51.100.2 -> 10.0.0.10 in Logical_Router acme-prod",
+    ]
+    allocated = lab.run("external_network", dict(name="ext-public", network_type="public", cidr="198.51.100.0/24",
+                                                 gateway="198.51.100.1", gateway_chassis=["chassis-1"]), check=True)
+    assert allocated["external_network"]["allocated"] == []
+
+
+def test_public_fip_in_a_cloud_project_is_symmetric(lab, project, ext_public):
+    fip = lab.run("fip", dict(BASTION, external_network_type="public"))["fip"]
+    lab.ovn.learn_mac("acme-prod-ext-public", "198.51.100.1", UPSTREAM_MAC)
+    inbound = trace_inbound_public(lab, fip["external_ip"])
+    assert inbound.outputs == ["vm1"] and inbound.dnat == ["10.0.0.10"], inbound.summary
+    # The reroute policy sends the VM's traffic out through the public network, from its FIP;
+    # without it, replies would leave through ext-cloud from the default-gateway address.
+    outbound = lab.trace_egress(project, *VM)
+    assert outbound.outputs == ["localnet.ext-public"] and outbound.snat == [fip["external_ip"]], outbound.summary
+    # Other workloads of the project still egress through the cloud network.
+    lab.workload_port(project["switch"], "vm2", "0a:00:00:00:10:0b", "10.0.0.11")
+    other = lab.trace_egress(project, "vm2", "0a:00:00:00:10:0b", "10.0.0.11")
+    assert other.outputs == ["localnet.ext-cloud"] and other.snat == ["100.65.0.100"]
+
+
+def test_second_gateway_is_shared_and_goes_with_the_last_fip(lab, project, ext_public):
+    lab.workload_port(project["switch"], "vm2", "0a:00:00:00:10:0b", "10.0.0.11")
+    lab.run("fip", dict(BASTION, external_network_type="public"))
+    second = lab.run("fip", dict(BASTION, name="web", ip_address="10.0.0.11", external_network_type="public"))
+    assert not [c for c in second["commands"] if "acme-prod-ext-public" in c and c.startswith("create")]
+    first_gone = lab.run("fip", BASTION_ABSENT)
+    assert not [c for c in first_gone["commands"] if "Logical_Router_Port" in c]
+    last_gone = lab.run("fip", dict(BASTION_ABSENT, name="web"))
+    assert "delete Logical_Router_Port acme-prod-ext-public from Logical_Router acme-prod" in last_gone["commands"]
+    assert "release 198.51.100.3 in external network ext-public from fip_gateway/acme-prod/ext-public" in last_gone["commands"]
+    public = dict(name="ext-public", network_type="public", cidr="198.51.100.0/24", gateway="198.51.100.1", gateway_chassis=["chassis-1"])
+    assert lab.run("external_network", public, check=True)["external_network"]["allocated"] == []
+
+
+def test_moving_a_fip_back_to_the_egress_network_removes_the_second_gateway(lab, project, ext_public):
+    lab.run("fip", dict(BASTION, external_network_type="public"))
+    back = lab.run("fip", BASTION)
+    assert "delete Logical_Router_Policy 30000 'ip4.src == 10.0.0.10' reroute from Logical_Router acme-prod" in back["commands"]
+    assert "delete Logical_Router_Port acme-prod-ext-public from Logical_Router acme-prod" in back["commands"]
+    assert back["fip"]["network_type"] == "cloud"
+    assert lab.trace_egress(project, *VM).outputs == ["localnet.ext-cloud"]
+
+
+def test_fip_on_a_backend_of_a_vip_of_the_other_network_type_is_refused(lab, project, ext_public):
+    lab.run("lb_binding", dict(organization="acme", project="prod", name="web", port=443, backends=["10.0.0.10:8443"]))
     result = lab.fails("fip", dict(BASTION, external_network_type="public"))
-    assert "FIPs on another network than the project's egress network are not supported yet" in result["msg"]
+    assert result["msg"].startswith(
+        "ip_address: '10.0.0.10' backs load balancer VIP 100.65.0.100:443 on the cloud network ext-cloud; "
+        "a public FIP on it would send the VIP's replies out through ext-public"
+    )
+    # The same network type is fine.
+    assert lab.run("fip", BASTION)["changed"] is True
+
+
+def test_project_absent_names_fips_and_their_gateway(lab, project, ext_public):
+    lab.run("fip", dict(BASTION, external_network_type="public"))
+    lab.ovn.nbctl("lsp-del", "vm1")
+    result = lab.fails("project_network", dict(organization="acme", name="prod", state="absent"))
+    assert result["msg"].startswith("project network acme-prod is still used by: fip acme-prod/bastion (")
+    assert "fip_gateway acme-prod/ext-public (Logical_Router_Port acme-prod-ext-public)" in result["msg"]

@@ -171,8 +171,7 @@ class Eip(OvnResource):
                 )
             return plan
         switch, pool = have.catalog[chosen]
-        planned = pool.pick(want["owner"], want["address"], "address")
-        plan.add(ipam.Allocate(Existing("Logical_Switch", switch), want["owner"], want["address"], planned, "address"))
+        ipam.allocate(plan, switch, pool, want["owner"], want["address"], "address")
         return plan
 
     def _view(self, want, network, pool_type, address, users):
@@ -200,7 +199,7 @@ class Eip(OvnResource):
             return {}
         network, address = have.address
         for op in plan.ops:
-            if isinstance(op, ipam.Allocate):
+            if isinstance(op, ipam.Allocate) and op.owner == want["owner"]:
                 network = op.pool_ref.label
                 address = values.get(op.slot, op.address.preview)
         return self._view(want, network, have.catalog[network][1].network_type, address, have.users(address))

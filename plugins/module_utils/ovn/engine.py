@@ -294,6 +294,8 @@ class Delete(Op):
 class Plan:
     def __init__(self):
         self.ops = []
+        # pool name -> addresses this plan's allocations are expected to take
+        self.reservations = {}
 
     def add(self, op):
         self.ops.append(op)

@@ -19,6 +19,14 @@ by ``fip/<namespace>/<name>`` and released with it.
 Retargeting updates the row in place, in the same transaction; a row of ours
 whose internal address was changed behind our back (the stale-row bug known
 from Kube-OVN) is put right the same way.
+
+A FIP on another external network than the project's egress network needs a
+way out on that network: a second distributed gateway port ``<ns>-<network>``
+(with its switch port and gateway chassis, and an address of its own, owned
+by ``fip_gateway/<ns>/<network>``), shared by the project's FIPs there and
+removed with the last of them; and a reroute policy (priority 30000,
+``ip4.src == <target>``) so that the target's replies leave through that
+network rather than through the default route. This is how Kube-DC does it.
 """
 
 import re
@@ -32,6 +40,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn import external
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope, ref_uuids
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import KIND as EIP_KIND
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
+    KIND_KEY,
     Delete,
     Existing,
     Plan,
@@ -48,11 +57,18 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
     OvnResource,
+    converge_gateway_chassis,
     converge_row,
+    port_mac,
+    prune_rows,
+    router_type_port,
+    with_prefix,
 )
 
 KIND = "fip"
+GATEWAY_KIND = "fip_gateway"
 EIP_KEY = "kubedc:eip"
+REROUTE_PRIORITY = 30000
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
@@ -66,12 +82,18 @@ class FipState(object):
         self.catalog = external_network.read_catalog(session)
         self.nat = None
         self.others = []
+        self.policy = None
+        self.ports_by_name = {}
         if self.router is not None:
             for nat in self.router.nat:
                 if owned_by(nat, KIND, self.object):
                     self.nat = nat
                 else:
                     self.others.append(nat)
+            for policy in self.router.policies:
+                if owned_by(policy, KIND, self.object):
+                    self.policy = policy
+            self.ports_by_name = dict((port.name, port) for port in self.router.ports)
         self.auto = dict(
             (network, pool.addresses_of(want["auto_owner"]))
             for network, (_row, pool) in self.catalog.items()
@@ -79,6 +101,26 @@ class FipState(object):
         )
         self.ports = dict((p.name, p) for p in session.rows("Logical_Switch_Port"))
         self.switch = session.one("Logical_Switch", name=names.switch)
+
+    def network_of_port(self, router_port):
+        """The external network a gateway port of the project router is on."""
+        prefix = self.names.router + "-"
+        return router_port.name[len(prefix):] if router_port.name.startswith(prefix) else None
+
+    def secondary_gateways(self):
+        """network -> gateway port that FIPs of this project put on that network."""
+        return dict(
+            (self.network_of_port(port), port)
+            for port in self.ports_by_name.values()
+            if port.external_ids.get(KIND_KEY) == GATEWAY_KIND and is_ours(port)
+        )
+
+    def networks_of_other_fips(self):
+        return set(
+            self.network_of_port(nat.gateway_port[0])
+            for nat in self.others
+            if nat.external_ids.get(KIND_KEY) == KIND and is_ours(nat) and nat.gateway_port
+        )
 
     def eip(self, owner):
         """(network, address) of an allocation, or (None, None)."""
@@ -88,11 +130,7 @@ class FipState(object):
         return None, None
 
     def gateway_port(self, network):
-        name = self.names.gateway_router_port(network)
-        for port in self.router.ports if self.router is not None else []:
-            if port.name == name:
-                return port
-        return None
+        return self.ports_by_name.get(self.names.gateway_router_port(network))
 
     def vip_users(self, address):
         return sorted(
@@ -138,12 +176,23 @@ class Fip(OvnResource):
         return want
 
     def scope(self, want):
+        names = want["names"]
         scope = (
             NbScope()
-            .table("NAT", "Logical_Router_Port", "Load_Balancer")
+            .table("NAT", "Logical_Router_Port", "Load_Balancer", "Logical_Router_Policy", "Gateway_Chassis")
             .fetch("Logical_Switch_Port")
-            .root("Logical_Router", ["name", "==", want["names"].router])
+            .root("Logical_Router", ["name", "==", names.router])
         )
+
+        def gateway_switch_ports(idl):
+            # The project's port on each external switch (a FIP may need one on any).
+            return [
+                ("Logical_Switch_Port", ["name", "==", names.gateway_switch_port(row.name)])
+                for row in idl.tables["Logical_Switch"].rows.values()
+                if row.external_ids.get(KIND_KEY) == external_network.KIND
+            ]
+
+        scope.refine = gateway_switch_ports
         if want.get("logical_port"):
             # The port, and the project switch to check that it sits on (not its other ports).
             scope.root("Logical_Switch_Port", ["name", "==", want["logical_port"]], follow=False)
@@ -179,18 +228,19 @@ class Fip(OvnResource):
         if held:
             return network, held[0], None
         switch, pool = have.catalog[network]
-        planned = pool.pick(want["auto_owner"], None, "external_network_type")
-        allocate = plan.add(ipam.Allocate(Existing("Logical_Switch", switch), want["auto_owner"], None, planned, "external_network_type"))
-        return network, allocate.address, None
+        return network, ipam.allocate(plan, switch, pool, want["auto_owner"], None, "external_network_type"), None
 
     def plan(self, session, want, have):
         plan = Plan()
         if self.state == "absent":
             if have.nat is not None:
                 plan.add(Delete(Existing("NAT", have.nat), Existing("Logical_Router", have.router), "nat"))
+            if have.policy is not None:
+                plan.add(Delete(Existing("Logical_Router_Policy", have.policy), Existing("Logical_Router", have.router), "policies"))
             for network, addresses in sorted(have.auto.items()):
                 for address in addresses:
                     plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[network][0]), address, want["auto_owner"]))
+            self._remove_unused_gateways(plan, want, have, keep=None)
             return plan
         names = want["names"]
         if have.router is None:
@@ -203,37 +253,131 @@ class Fip(OvnResource):
         validation.host_in("ip_address", want["target"], cidr)
         network, address, eip_name = self._address(plan, want, have)
         egress = have.router.external_ids.get(EXTERNAL_NETWORK_KEY)
-        if network != egress:
-            raise Conflict(
-                "the FIP's address is on external network {0}, but project {1} egresses through {2}; "
-                "FIPs on another network than the project's egress network are not supported yet".format(
-                    network, names.namespace, egress
-                ),
-                field="eip" if eip_name else "external_network_type",
-            )
-        gateway_port = have.gateway_port(network)
-        if gateway_port is None:
-            raise Conflict(
-                "project {0} has no gateway port on external network {1}; converge its "
-                "project_network first".format(names.namespace, network)
-            )
         self._check_clashes(want, have, address)
+        self._check_load_balancers(want, have, network)
+        router = Existing("Logical_Router", have.router)
+        if network == egress:
+            gateway_port = have.gateway_port(network)
+            if gateway_port is None:
+                raise Conflict(
+                    "project {0} has no gateway port on external network {1}; converge its "
+                    "project_network first".format(names.namespace, network)
+                )
+            gateway_ref = Existing("Logical_Router_Port", gateway_port)
+            if have.policy is not None:
+                plan.add(Delete(Existing("Logical_Router_Policy", have.policy), router, "policies"))
+        else:
+            gateway_ref = self._plan_gateway(plan, want, have, network, egress)
+            converge_row(
+                plan,
+                "Logical_Router_Policy",
+                have.policy,
+                dict(
+                    priority=REROUTE_PRIORITY,
+                    match="ip4.src == {0}".format(want["target"]),
+                    action="reroute",
+                    nexthops=[str(have.catalog[network][1].gateway)],
+                    external_ids=ownership(KIND, want["object"]),
+                ),
+                "reroute",
+                router,
+                "policies",
+            )
         columns = dict(
             type="dnat_and_snat",
             external_ip=address,
             logical_ip=want["target"],
-            gateway_port=[Existing("Logical_Router_Port", gateway_port)],
+            gateway_port=[gateway_ref],
             logical_port=[want["logical_port"]] if want["logical_port"] else [],
             external_mac=[want["external_mac"]] if want["external_mac"] else [],
             external_ids=ownership(KIND, want["object"], **{EIP_KEY: eip_name or ""}),
         )
-        converge_row(plan, "NAT", have.nat, columns, "fip", Existing("Logical_Router", have.router), "nat")
+        converge_row(plan, "NAT", have.nat, columns, "fip", router, "nat")
         # An address allocated for the FIP alone on another network is given back.
         for other, addresses in sorted(have.auto.items()):
             for stale in addresses:
                 if eip_name is not None or other != network:
                     plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[other][0]), stale, want["auto_owner"]))
+        self._remove_unused_gateways(plan, want, have, keep=network if network != egress else None)
         return plan
+
+    def _plan_gateway(self, plan, want, have, network, egress):
+        """The project's gateway port on a second network, for FIPs there."""
+        names = want["names"]
+        obj = "{0}/{1}".format(names.namespace, network)
+        ids = ownership(GATEWAY_KIND, obj)
+        switch, pool = have.catalog[network]
+        owner = "{0}/{1}".format(GATEWAY_KIND, obj)
+        held = pool.addresses_of(owner)
+        if held:
+            address = held[0]
+        else:
+            address = ipam.allocate(plan, switch, pool, owner, None, "eip")
+        egress_port = have.gateway_port(egress)
+        chassis = [row.chassis_name for row in sorted(egress_port.gateway_chassis if egress_port else [], key=lambda r: -r.priority)]
+        if not chassis:
+            raise Conflict(
+                "project {0} has no gateway chassis on its egress port; converge its project_network "
+                "first".format(names.namespace)
+            )
+        port_name = names.gateway_router_port(network)
+        port_row = have.ports_by_name.get(port_name)
+        networks = [with_prefix(address, pool.cidr.prefixlen)]
+        port = converge_row(
+            plan,
+            "Logical_Router_Port",
+            port_row,
+            dict(name=port_name, networks=networks, external_ids=ids),
+            "fip-gateway-port",
+            Existing("Logical_Router", have.router),
+            "ports",
+            create_only=dict(mac=port_mac(port_name)),
+        )
+        converge_gateway_chassis(plan, port_name, chassis, port, port_row, ids)
+        converge_row(
+            plan,
+            "Logical_Switch_Port",
+            have.ports.get(names.gateway_switch_port(network)),
+            router_type_port(names.gateway_switch_port(network), port_name, ids),
+            "fip-gateway-switch-port",
+            Existing("Logical_Switch", switch),
+            "ports",
+        )
+        return port
+
+    def _remove_unused_gateways(self, plan, want, have, keep):
+        """Remove second gateway ports that no FIP of the project needs any more."""
+        used = have.networks_of_other_fips()
+        for network, port in sorted(have.secondary_gateways().items()):
+            if network == keep or network in used:
+                continue
+            plan.add(Delete(Existing("Logical_Router_Port", port), Existing("Logical_Router", have.router), "ports"))
+            switch, pool = have.catalog[network]
+            switch_port = have.ports.get(have.names.gateway_switch_port(network))
+            if switch_port is not None and owned_by(switch_port, GATEWAY_KIND, "{0}/{1}".format(have.names.namespace, network)):
+                prune_rows(plan, "Logical_Switch_Port", [switch_port], Existing("Logical_Switch", switch), "ports")
+            owner = "{0}/{1}/{2}".format(GATEWAY_KIND, have.names.namespace, network)
+            for address in pool.addresses_of(owner):
+                plan.add(ipam.Release(Existing("Logical_Switch", switch), address, owner))
+
+    def _check_load_balancers(self, want, have, network):
+        """Refuse a FIP on a backend of a VIP on the other network type (Kube-DC's documented conflict)."""
+        fip_type = have.catalog[network][1].network_type
+        for lb in have.router.load_balancer:
+            for vip, backends in sorted(lb.vips.items()):
+                if want["target"] not in [b.rsplit(":", 1)[0] for b in backends.split(",")]:
+                    continue
+                vip_network = self._network_of(have, vip.rsplit(":", 1)[0])
+                vip_type = have.catalog[vip_network][1].network_type if vip_network else None
+                if vip_type is not None and vip_type != fip_type:
+                    raise Conflict(
+                        "ip_address: {0!r} backs load balancer VIP {1} on the {2} network {3}; a {4} FIP "
+                        "on it would send the VIP's replies out through {5}, and clients would never get "
+                        "them. Expose the workload one way only, or use the same network type for "
+                        "both.".format(want["target"], vip, vip_type, vip_network, fip_type, network),
+                        field="ip_address",
+                        value=want["target"],
+                    )
 
     def _check_clashes(self, want, have, address):
         for nat in have.others:
@@ -308,7 +452,8 @@ class Fip(OvnResource):
             return {}
         network, address, eip_name = None, None, want["eip"]
         for op in plan.ops:
-            if isinstance(op, ipam.Allocate):
+            # Only the FIP's own allocation: a second gateway port may allocate too.
+            if isinstance(op, ipam.Allocate) and op.owner == want["auto_owner"]:
                 network, address = op.pool_ref.label, values.get(op.slot, op.address.preview)
         if address is None:
             if eip_name is not None:

@@ -29,6 +29,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.validation i
     format_ranges,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
+    Existing,
     Late,
     Op,
 )
@@ -109,8 +110,12 @@ class Pool:
             key=netaddr.IPAddress,
         )
 
-    def pick(self, owner, requested=None, field="address"):
-        """The address ``owner`` gets: the one requested, or the lowest free one."""
+    def pick(self, owner, requested=None, field="address", exclude=()):
+        """The address ``owner`` gets: the one requested, or the lowest free one.
+
+        ``exclude`` are addresses already promised to others in the same
+        transaction (or plan), which the allocations map does not show yet.
+        """
         if requested is not None:
             requested = netaddr.IPAddress(str(requested))
             if requested not in self.cidr:
@@ -129,6 +134,8 @@ class Pool:
                     ),
                 )
             holder = self.allocations.get(str(requested))
+            if holder is None and str(requested) in exclude:
+                holder = "another object of the same task"
             if holder is not None and holder != owner:
                 raise Conflict(
                     "{0}: {1!r} is already allocated in external network {2} to {3}".format(
@@ -139,7 +146,7 @@ class Pool:
                     holder=holder,
                 )
             return str(requested)
-        free = self.free()
+        free = self.free() - netaddr.IPSet(exclude)
         if not free:
             raise Conflict(
                 "external network {0} ({1}) has no free address left: {2} allocated, "
@@ -179,13 +186,29 @@ class Allocate(Op):
         # other transaction touched this map since our IDL last saw it.
         row.verify("external_ids")
         pool = Pool.from_external_ids(row.name, row.external_ids)
-        held = pool.addresses_of(self.owner)
+        # Addresses this transaction already gave out from the same pool.
+        taken = ctx.values.setdefault("taken:" + row.name, set())
+        held = [a for a in pool.addresses_of(self.owner) if a not in taken]
         if self.requested is None and held:
             address = held[0]
         else:
-            address = pool.pick(self.owner, self.requested, self.field)
+            address = pool.pick(self.owner, self.requested, self.field, exclude=taken)
+        taken.add(address)
         row.setkey("external_ids", address_key(address), self.owner)
         ctx.values[self.slot] = address
+
+
+def allocate(plan, switch_row, pool, owner, requested, field):
+    """Plan an allocation and return its (Late) address.
+
+    The preview is picked from the pool as read, minus what earlier
+    allocations of the same plan will take, so that check mode shows the
+    addresses a real run gives (unless another run allocates first).
+    """
+    promised = plan.reservations.setdefault(pool.name, set())
+    planned = pool.pick(owner, requested, field, exclude=promised)
+    promised.add(planned)
+    return plan.add(Allocate(Existing("Logical_Switch", switch_row), owner, requested, planned, field)).address
 
 
 class Release(Op):

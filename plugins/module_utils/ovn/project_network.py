@@ -36,7 +36,6 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     OBJECT_KEY,
     Delete,
     Existing,
-    Late,
     Plan,
     is_ours,
     owned_by,
@@ -50,6 +49,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import
     port_mac,
     prune_rows,
     router_type_port,
+    with_prefix,
 )
 
 KIND = "project_network"
@@ -126,14 +126,6 @@ class ProjectState(object):
     @property
     def external_network(self):
         return self.router.external_ids.get(EXTERNAL_NETWORK_KEY) if self.exists else None
-
-
-def _with_prefix(address, prefixlen):
-    """'a.b.c.d/len' for an address known now or only inside the transaction."""
-    def fmt(value):
-        return "{0}/{1}".format(value, prefixlen)
-
-    return address.derive(fmt) if isinstance(address, Late) else fmt(address)
 
 
 def _overlaps(a, b):
@@ -343,7 +335,7 @@ class ProjectNetwork(OvnResource):
             gateway_port_row,
             dict(
                 name=gateway_port_name,
-                networks=[_with_prefix(address, pool.cidr.prefixlen)],
+                networks=[with_prefix(address, pool.cidr.prefixlen)],
                 external_ids=ids,
             ),
             "gateway-router-port",
@@ -418,11 +410,7 @@ class ProjectNetwork(OvnResource):
         if keep is not None and keep in held:
             address = keep
         else:
-            planned = pool.pick(names.owner, requested, "default_gateway_ip")
-            allocate = plan.add(
-                ipam.Allocate(external_ref, names.owner, requested, planned, "default_gateway_ip")
-            )
-            address = allocate.address
+            address = ipam.allocate(plan, have.catalog[network][0], pool, names.owner, requested, "default_gateway_ip")
         for extra in held:
             if extra != keep:
                 plan.add(ipam.Release(external_ref, extra, names.owner))
@@ -550,7 +538,7 @@ class ProjectNetwork(OvnResource):
         pool = have.catalog[network][1]
         address = None
         for op in plan.ops:
-            if isinstance(op, ipam.Allocate):
+            if isinstance(op, ipam.Allocate) and op.owner == names.owner:
                 address = values.get(op.slot, op.address.preview)
         if address is None:
             address = have.addresses.get(network, [None])[0]

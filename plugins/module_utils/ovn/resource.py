@@ -45,6 +45,14 @@ def port_mac(port_name):
     return "0a:" + ":".join("{0:02x}".format(b) for b in digest[:5])
 
 
+def with_prefix(address, prefixlen):
+    """'a.b.c.d/len' for an address known now or only inside the transaction."""
+    def fmt(value):
+        return "{0}/{1}".format(value, prefixlen)
+
+    return address.derive(fmt) if isinstance(address, Late) else fmt(address)
+
+
 def _normal(value):
     """Comparable form of an IDL value or a planned value."""
     if isinstance(value, (Existing, New)):
