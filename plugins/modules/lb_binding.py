@@ -20,6 +20,8 @@ description:
     O(eip=default-gw), the project's default-gateway address. Several bindings may share an
     address on different ports; a port already bound is refused before anything is written.
   - Changing the port, protocol or address moves the VIP in the same transaction.
+  - A backend that has a floating IP on the other network type is refused, because the VIP's
+    replies would then leave through the FIP's network and never reach the clients.
 author:
   - kubedc.network contributors (@kubedc-network)
 options:

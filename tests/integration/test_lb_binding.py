@@ -130,3 +130,14 @@ def test_an_eip_held_by_a_fip_is_refused(lab, project):
         "eip: ssh (100.65.0.101) is held by a floating IP (NAT dnat_and_snat 100.65.0.101 -> 10.0.0.10); "
         "a load balancer needs an address a FIP does not own"
     )
+
+
+def test_a_backend_with_a_fip_of_the_other_network_type_is_refused(lab, project, ext_public):
+    lab.run("fip", dict(organization="acme", project="prod", name="bastion", ip_address="10.0.0.10", external_network_type="public"))
+    result = lab.fails("lb_binding", WEB)
+    assert result["msg"].startswith(
+        "backends: 10.0.0.10 has the public floating IP 198.51.100.2 (on ext-public); a VIP on the cloud network ext-cloud "
+        "would send its replies out through ext-public"
+    )
+    # A backend without such a FIP is fine.
+    assert lab.run("lb_binding", dict(WEB, backends=["10.0.0.11:8443"]))["changed"] is True

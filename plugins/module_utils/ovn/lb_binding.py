@@ -165,6 +165,7 @@ class LbBinding(OvnResource):
                 field="eip",
                 value=want["eip"],
             )
+        self._check_backend_fips(want, have, address)
         vip = "{0}:{1}".format(address, want["port"])
         lb_name = load_balancer_name(names, want["protocol"])
         lb = have.balancers.get(lb_name)
@@ -197,6 +198,31 @@ class LbBinding(OvnResource):
         if lb.external_ids.get(binding_key(want["name"])) != vip:
             plan.add(SetKeys(ref, "external_ids", {binding_key(want["name"]): vip}))
         return plan
+
+    @staticmethod
+    def _network_type_of(have, address):
+        for network, (_row, pool) in sorted(have.catalog.items()):
+            if validation.netaddr.IPAddress(address) in pool.cidr:
+                return network, pool.network_type
+        return None, None
+
+    def _check_backend_fips(self, want, have, address):
+        """Refuse a VIP whose backend has a FIP on the other network type (the reverse of fip's check)."""
+        vip_network, vip_type = self._network_type_of(have, address)
+        backends = set(b.rsplit(":", 1)[0] for _f, b in want["backends"])
+        for nat in have.router.nat:
+            if nat.type != "dnat_and_snat" or nat.logical_ip not in backends:
+                continue
+            fip_network, fip_type = self._network_type_of(have, nat.external_ip)
+            if fip_type is not None and fip_type != vip_type:
+                raise Conflict(
+                    "backends: {0} has the {1} floating IP {2} (on {3}); a VIP on the {4} network {5} "
+                    "would send its replies out through {3}, and clients would never get them. Expose "
+                    "the workload one way only, or use the same network type for both.".format(
+                        nat.logical_ip, fip_type, nat.external_ip, fip_network, vip_type, vip_network
+                    ),
+                    field="backends",
+                )
 
     def _plan_release(self, plan, want, have, lb, vip, keep_row=False):
         others = [k for k in lb.external_ids if k.startswith(BINDING_KEY_PREFIX) and k != binding_key(want["name"])]
