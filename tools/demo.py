@@ -5,10 +5,11 @@
 1. starts a fresh lab (NB, SB, northd) in --lab-dir, stopping an older one there;
 2. runs playbooks/demo.yml, then runs it again, which must change nothing;
 3. prints what was made: provider networks with their allocations, project networks;
-4. attaches a demo VM port to every project (as a cloud controller would), lets the lab
-   learn the upstream gateway's MAC (as ovn-controller would from its ARP reply), and shows
-   with ovn-trace that the VM's traffic to the internet leaves through the project's gateway
-   port, SNATed to the project's default-gateway address.
+4. attaches demo VM ports (as a cloud controller would), lets the lab learn the upstream
+   gateways' MACs (as ovn-controller would from their ARP replies), and shows with ovn-trace,
+   checked against the declaration: a VM without a FIP leaving SNATed to its project's address;
+   the internet reaching a VM on its FIP and the VM leaving from it; a client reaching every
+   backend of a load balancer VIP.
 
 The lab stays up afterwards for a look around; `make lab-stop` stops it.
 """
@@ -69,32 +70,97 @@ def show_made(report):
         print("    egress via %s (%s): gateway port %s on %s, SNAT %s -> %s" % (
             project["external_network"], project["egress_network_type"], project["gateway_router_port"],
             ",".join(project["gateway_chassis"]), project["cidr"], project["default_gateway_ip"]))
+    for eip in report["eips"]:
+        print("eip %s/%s: %s on %s" % (eip["namespace"], eip["name"], eip["address"], eip["external_network"]))
+    for fip in report["fips"]:
+        print("fip %s/%s: %s (%s) -> %s" % (fip["namespace"], fip["name"], fip["external_ip"], fip["external_network"], fip["ip_address"]))
+    for binding in report["lb_bindings"]:
+        print("lb_binding %s/%s: %s %s:%d -> %s" % (
+            binding["namespace"], binding["name"], binding["protocol"], binding["address"], binding["port"], ",".join(binding["backends"])))
+
+
+class Prover(object):
+    """Attaches demo VMs, traces packets with ovn-trace and checks them against the declaration."""
+
+    def __init__(self, lab, report):
+        self.lab = lab
+        self.projects = dict((p["namespace"], p) for p in report["projects"])
+        self.gateways = dict((n["name"], n["gateway"]) for n in report["external_networks"])
+        self.failures = 0
+        self.total = 0
+
+    def vm(self, namespace, ip):
+        """A VM port for ``ip`` on the project switch, as a cloud controller would add it."""
+        project = self.projects[namespace]
+        octets = [int(o) for o in ip.split(".")]
+        index = sorted(self.projects).index(namespace) + 1
+        port = "vm-%d.%s" % (octets[3], namespace)
+        mac = "0a:00:%02x:%02x:%02x:%02x" % (index, octets[1], octets[2], octets[3])
+        self.lab.nbctl("--may-exist", "lsp-add", project["switch"], port, "--", "lsp-set-addresses", port, "%s %s" % (mac, ip))
+        return port, mac
+
+    def router_port_mac(self, name):
+        return self.lab.nbctl("get", "Logical_Router_Port", name, "mac").strip().strip('"')
+
+    def upstream(self, router, network):
+        """The router's gateway port on ``network`` has learned the upstream gateway's MAC."""
+        port = "%s-%s" % (router, network)
+        self.lab.learn_mac(port, self.gateways[network], UPSTREAM_MAC)
+        return port
+
+    def check(self, what, trace, outputs, expect):
+        self.total += 1
+        fields = dict(trace.final_fields.get(outputs[0], {})) if trace.outputs else {}
+        ok = trace.outputs == outputs and all(fields.get(k) == v for k, v in expect.items())
+        self.failures += not ok
+        print("\n%s: %s  [%s]" % (what, trace.verdict(), "OK" if ok else "UNEXPECTED"))
+        print("    expected: to %s with %s" % (", ".join(outputs), ", ".join("%s=%s" % kv for kv in sorted(expect.items()))))
+        print("    ovn-trace --minimal %s '%s'" % (trace.datapath, trace.microflow))
+        for line in trace.minimal.strip().splitlines():
+            print("      " + line)
+
+    def egress(self, namespace, ip, source, network):
+        project = self.projects[namespace]
+        port, mac = self.vm(namespace, ip)
+        self.upstream(project["router"], project["external_network"])
+        flow = ('inport=="%s" && eth.src==%s && eth.dst==%s && ip4.src==%s && ip4.dst==8.8.8.8 && '
+                "ip.ttl==64 && udp && udp.src==40000 && udp.dst==53") % (
+                    port, mac, self.router_port_mac("%s-%s" % (project["router"], project["switch"])), ip)
+        self.check("%s: VM %s -> internet" % (namespace, ip), self.lab.trace(project["switch"], flow),
+                   ["localnet." + network], {"ip4.src": source})
+
+    def inbound(self, namespace, address, network, port_number, expect_port, expect_dst, lb_dst=None):
+        router = self.projects[namespace]["router"]
+        gateway_port = self.upstream(router, network)
+        flow = ('inport=="localnet.%s" && eth.src==%s && eth.dst==%s && ip4.src==203.0.113.9 && ip4.dst==%s && '
+                "ip.ttl==64 && tcp && tcp.src==40000 && tcp.dst==%d") % (
+                    network, UPSTREAM_MAC, self.router_port_mac(gateway_port), address, port_number)
+        trace = self.lab.trace(network, flow, ct=["new"] if lb_dst else (), lb_dst=lb_dst)
+        self.check("%s: internet -> %s:%d" % (namespace, address, port_number), trace, [expect_port], {"ip4.dst": expect_dst})
 
 
 def prove(lab, report):
-    heading("Proof: ovn-trace of a VM's packet to the internet, per project")
-    gateways = dict((net["name"], net["gateway"]) for net in report["external_networks"])
-    failures = 0
-    for index, project in enumerate(report["projects"]):
+    prover = Prover(lab, report)
+    heading("Proof 1: a VM without a FIP reaches the internet, SNATed to its project's address")
+    for project in report["projects"]:
         prefix = project["cidr"].split("/")[0].rsplit(".", 1)[0]
-        vm_ip = "%s.%d" % (prefix, DEMO_VM_IP_HOST)
-        vm_mac = "0a:00:00:00:%02x:%02x" % (index + 1, DEMO_VM_IP_HOST)
-        vm_port = "demo-vm.%s" % project["namespace"]
-        lab.nbctl("--may-exist", "lsp-add", project["switch"], vm_port, "--", "lsp-set-addresses", vm_port, "%s %s" % (vm_mac, vm_ip))
-        lab.learn_mac(project["gateway_router_port"], gateways[project["external_network"]], UPSTREAM_MAC)
-        router_mac = lab.nbctl("get", "Logical_Router_Port", "%s-%s" % (project["router"], project["switch"]), "mac").strip().strip('"')
-        flow = ('inport=="%s" && eth.src==%s && eth.dst==%s && ip4.src==%s && ip4.dst==8.8.8.8 && '
-                "ip.ttl==64 && udp && udp.src==40000 && udp.dst==53") % (vm_port, vm_mac, router_mac, vm_ip)
-        trace = lab.trace(project["switch"], flow)
-        expected_port = "localnet." + project["external_network"]
-        ok = trace.outputs == [expected_port] and trace.snat == [project["default_gateway_ip"]]
-        failures += not ok
-        print("\n%s: VM %s -> 8.8.8.8: %s  [%s]" % (project["namespace"], vm_ip, trace.verdict(), "OK" if ok else "UNEXPECTED"))
-        print("    expected: out of %s with source %s" % (expected_port, project["default_gateway_ip"]))
-        print("    ovn-trace --minimal %s '%s'" % (project["switch"], flow))
-        for line in trace.minimal.strip().splitlines():
-            print("      " + line)
-    return failures
+        prover.egress(project["namespace"], "%s.%d" % (prefix, DEMO_VM_IP_HOST), project["default_gateway_ip"], project["external_network"])
+    heading("Proof 2: the internet reaches a VM on its FIP, and the VM leaves from its FIP")
+    for fip in report["fips"]:
+        port, _mac = prover.vm(fip["namespace"], fip["ip_address"])
+        prover.inbound(fip["namespace"], fip["external_ip"], fip["external_network"], 22, port, fip["ip_address"])
+        prover.egress(fip["namespace"], fip["ip_address"], fip["external_ip"], fip["external_network"])
+    heading("Proof 3: a client reaches every backend of a load balancer VIP")
+    for binding in report["lb_bindings"]:
+        network = next(
+            net["name"] for net in report["external_networks"]
+            if any(a["address"] == binding["address"] for a in net["allocated"])
+        )
+        for backend in binding["backends"]:
+            ip = backend.rsplit(":", 1)[0]
+            port, _mac = prover.vm(binding["namespace"], ip)
+            prover.inbound(binding["namespace"], binding["address"], network, binding["port"], port, ip, lb_dst=backend)
+    return prover.failures, prover.total
 
 
 def main(argv=None):
@@ -112,11 +178,11 @@ def main(argv=None):
         second = run_playbook(lab.nb_remote, report_path)
         report = json.loads(report_path.read_text())
     show_made(report)
-    failures = prove(lab, report)
+    failures, total = prove(lab, report)
     heading("Summary")
     print("first run: %d changed; second run: %d changed (idempotent: %s)" % (
         first["changed"], second["changed"], "yes" if second["changed"] == 0 else "NO"))
-    print("ovn-trace proof: %d of %d projects as declared" % (len(report["projects"]) - failures, len(report["projects"])))
+    print("ovn-trace proof: %d of %d paths as declared" % (total - failures, total))
     print("\nThe lab is still running. Look around with:\n    export %s\n    ovn-nbctl show\nStop it with: make lab-stop" % "  ".join(
         "%s=%s" % kv for kv in sorted(lab.env().items())))
     return 1 if failures or second["changed"] else 0
