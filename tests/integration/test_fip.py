@@ -78,8 +78,9 @@ def test_switching_from_own_address_to_an_eip_releases_the_own_address(lab, proj
     lab.run("eip", dict(organization="acme", project="prod", name="ssh", address="100.65.0.150"))
     moved = lab.run("fip", dict(BASTION, eip="ssh"))
     assert moved["commands"] == [
-        "update NAT dnat_and_snat %s -> 10.0.0.10: external_ids={'kubedc:managed-by': 'kubedc.network', 'kubedc:kind': 'fip', "
-        "'kubedc:object': 'acme-prod/bastion', 'kubedc:eip': 'ssh'}, external_ip=100.65.0.150" % own,
+        "update NAT dnat_and_snat %s -> 10.0.0.10: external_ids:kubedc:declared="
+        '{"eip":"ssh","ip_address":"10.0.0.10","name":"bastion","organization":"acme","project":"prod"}, '
+        "external_ids:kubedc:eip=ssh, external_ip=100.65.0.150" % own,
         "release %s in external network ext-cloud from fip/acme-prod/bastion" % own,
     ]
     assert lab.run("fip", dict(BASTION, eip="ssh"))["changed"] is False
@@ -89,7 +90,11 @@ def test_retarget_and_stale_row_are_fixed_in_place(lab, project):
     lab.workload_port(project["switch"], "vm2", "0a:00:00:00:10:0b", "10.0.0.11")
     fip = lab.run("fip", BASTION)["fip"]
     moved = lab.run("fip", dict(BASTION, ip_address="10.0.0.11"))
-    assert moved["commands"] == ["update NAT dnat_and_snat %s -> 10.0.0.10: logical_ip=10.0.0.11" % fip["external_ip"]]
+    assert moved["commands"] == [
+        "update NAT dnat_and_snat %s -> 10.0.0.10: external_ids:kubedc:declared="
+        '{"ip_address":"10.0.0.11","name":"bastion","organization":"acme","project":"prod"}, '
+        "logical_ip=10.0.0.11" % fip["external_ip"]
+    ]
     assert trace_inbound(lab, project, fip["external_ip"]).outputs == ["vm2"]
     # The known Kube-OVN bug: the row keeps an old internal address. Here, done by hand.
     row = lab.ovn.nbctl("--bare", "--columns=_uuid", "find", "NAT", "external_ip=%s" % fip["external_ip"]).strip()

@@ -182,7 +182,7 @@ def test_drift_is_repaired(lab, ext_cloud):
         [
             "create Logical_Router_Static_Route 0.0.0.0/0 via 100.65.0.1 in Logical_Router acme-prod",
             "create NAT snat 100.65.0.100 -> 10.0.0.0/24 in Logical_Router acme-prod",
-            "update Logical_Switch_Port acme-prod-default-acme-prod: options={'router-port': 'acme-prod-acme-prod-default'}",
+            "update Logical_Switch_Port acme-prod-default-acme-prod: options:router-port=acme-prod-acme-prod-default",
         ]
     )
     assert lab.run("project_network", PROD)["changed"] is False
@@ -211,6 +211,9 @@ def test_updates_chassis_subnet_gateway_and_default_gateway_ip(lab, ext_cloud):
     # And back: dropping a chassis removes its row.
     again = lab.run("project_network", dict(PROD, gateway="10.0.0.254", gateway_chassis=["chassis-1"], default_gateway_ip="100.65.0.150"))
     assert again["commands"] == [
+        "update Logical_Router acme-prod: external_ids:kubedc:declared="
+        '{"cidr":"10.0.0.0/24","default_gateway_ip":"100.65.0.150","gateway":"10.0.0.254","gateway_chassis":["chassis-1"],'
+        '"name":"prod","organization":"acme"}',
         "update Gateway_Chassis acme-prod-ext-cloud-chassis-1: priority=100",
         "delete Gateway_Chassis acme-prod-ext-cloud-chassis-2 from Logical_Router_Port acme-prod-ext-cloud",
     ]

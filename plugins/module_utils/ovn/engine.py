@@ -188,15 +188,27 @@ class Update(Op):
 
     action = "update"
 
-    def __init__(self, ref, columns):
+    def __init__(self, ref, columns, before=None):
         self.ref = ref
         self.columns = columns
+        self.before = before or {}
 
     def describe(self):
-        changes = ", ".join(
-            "{0}={1}".format(col, _preview(val)) for col, val in sorted(self.columns.items())
-        )
-        return "update {0} {1}: {2}".format(self.ref.table, self.ref.label, changes)
+        changes = []
+        for column, value in sorted(self.columns.items()):
+            old = self.before.get(column)
+            if isinstance(value, dict) and isinstance(old, dict):
+                # A map: name the keys that change, not the whole map.
+                value = _preview(value)
+                changes.extend(
+                    "{0}:{1}={2}".format(column, key, value[key])
+                    for key in sorted(value)
+                    if old.get(key) != value[key]
+                )
+                changes.extend("remove {0}:{1}".format(column, key) for key in sorted(old) if key not in value)
+            else:
+                changes.append("{0}={1}".format(column, _preview(value)))
+        return "update {0} {1}: {2}".format(self.ref.table, self.ref.label, ", ".join(changes))
 
     def run(self, ctx):
         row = self.ref.row(ctx)

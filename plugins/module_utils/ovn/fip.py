@@ -56,6 +56,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
     ProjectNames,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
+    DECLARED_KEY,
     OvnResource,
     converge_gateway_chassis,
     converge_row,
@@ -142,6 +143,20 @@ class FipState(object):
 
 
 class Fip(OvnResource):
+    def _declared(self, want):
+        names = want["names"]
+        return self.declared(
+            organization=names.organization,
+            project=names.project,
+            name=want["name"],
+            eip=want["eip"],
+            external_network_type=want["network_type"],
+            external_network=want["external_network"],
+            ip_address=want["target"],
+            logical_port=want["logical_port"],
+            external_mac=want["external_mac"],
+        )
+
     def validate(self):
         p = self.params
         name = validation.dns_label("name", p["name"])
@@ -290,7 +305,7 @@ class Fip(OvnResource):
             gateway_port=[gateway_ref],
             logical_port=[want["logical_port"]] if want["logical_port"] else [],
             external_mac=[want["external_mac"]] if want["external_mac"] else [],
-            external_ids=ownership(KIND, want["object"], **{EIP_KEY: eip_name or ""}),
+            external_ids=ownership(KIND, want["object"], **{EIP_KEY: eip_name or "", DECLARED_KEY: self._declared(want)}),
         )
         converge_row(plan, "NAT", have.nat, columns, "fip", router, "nat")
         # An address allocated for the FIP alone on another network is given back.

@@ -43,6 +43,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     row_label,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
+    DECLARED_KEY,
     OvnResource,
     converge_gateway_chassis,
     converge_row,
@@ -296,6 +297,16 @@ class ProjectNetwork(OvnResource):
                 CIDR_KEY: str(want["cidr"]),
                 EXTERNAL_NETWORK_KEY: network,
                 EGRESS_TYPE_KEY: pool.network_type,
+                DECLARED_KEY: self.declared(
+                    organization=names.organization,
+                    name=names.project,
+                    cidr=want["cidr"],
+                    gateway=want["gateway"],
+                    egress_network_type=want["egress_network_type"],
+                    external_network=want["external_network"],
+                    default_gateway_ip=want["default_gateway_ip"],
+                    gateway_chassis=want["gateway_chassis"],
+                ),
             }
         )
         router = converge_row(

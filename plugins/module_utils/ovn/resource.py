@@ -16,6 +16,7 @@ manage (a MAC chosen at creation) is left alone.
 """
 
 import hashlib
+import json
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     Conflict,
@@ -109,7 +110,7 @@ def converge_row(plan, table, row, columns, handle, parent=None, parent_column=N
         if not same(getattr(row, column), value)
     )
     if changes:
-        plan.add(Update(ref, changes))
+        plan.add(Update(ref, changes, before=dict((column, getattr(row, column)) for column in changes)))
     return ref
 
 
@@ -170,12 +171,26 @@ def refuse_foreign(row, table, what):
         )
 
 
+DECLARED_KEY = "kubedc:declared"
+
+
 class OvnResource(object):
     """One declared object type. Subclasses implement the five steps below."""
 
     def __init__(self, params):
         self.params = params
         self.state = params.get("state", "present")
+
+    @staticmethod
+    def declared(**values):
+        """A declaration as canonical JSON, recorded as ``kubedc:declared`` on the object's
+        main row so that network_info can replay it to find drift.
+
+        ``values`` are module parameters as validation normalised them (so that ``0A:..``
+        and ``0a:..`` record alike); unset ones are omitted.
+        """
+        values = dict((k, v if isinstance(v, (list, bool, int)) else str(v)) for k, v in values.items() if v not in (None, []))
+        return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
     def validate(self):
         """Return *want*: the checked, normalised parameters. Raise InvalidInput."""
