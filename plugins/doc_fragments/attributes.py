@@ -24,3 +24,21 @@ attributes:
     membership:
       - kubedc.network.network
 """
+
+    # Modules that only read.
+    INFO_MODULE = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: This module never changes anything.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: N/A
+    details: This module never changes anything.
+  action_group:
+    description: Use C(group/kubedc.network.network) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - kubedc.network.network
+"""
