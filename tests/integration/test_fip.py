@@ -118,6 +118,7 @@ def test_distributed_fip(lab, project):
         (dict(ip_address="10.0.1.5"), "ip_address", "10.0.1.5", "is outside 10.0.0.0/24"),
         (dict(ip_address="ten"), "ip_address", "ten", "is not a valid IPv4 address"),
         (dict(project="nowhere"), "project", "nowhere", "has no project network acme-nowhere"),
+        (dict(project="p" * 60), "project", "p" * 60, "longer than 63 characters"),
         (dict(eip="nope"), "eip", "nope", "is not an EIP of project acme-prod"),
         (dict(name="Bastion"), "name", "Bastion", "is not a valid name"),
         (dict(external_network_type="public"), "external_network_type", "public", "has no external network to use"),

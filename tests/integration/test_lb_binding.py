@@ -110,6 +110,7 @@ def test_moves_and_backend_changes(lab, project):
         (dict(backends=[]), "backends", [], "is empty"),
         (dict(eip="nope"), "eip", "nope", "is not an EIP of project acme-prod"),
         (dict(project="nowhere"), "project", "nowhere", "has no project network acme-nowhere"),
+        (dict(project="p" * 60), "project", "p" * 60, "longer than 63 characters"),
         (dict(name="Web"), "name", "Web", "is not a valid name"),
     ],
 )

@@ -27,14 +27,12 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection impo
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     Existing,
     Plan,
-    owned_by,
     row_label,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import (
-    KIND as PROJECT_KIND,
-)
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import (
-    ProjectNames,
+    project_names,
+    project_router,
+    require_project,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import OvnResource
 
@@ -46,8 +44,7 @@ class EipState(object):
     def __init__(self, want, session):
         self.names = want["names"]
         self.owner = want["owner"]
-        router = session.one("Logical_Router", name=self.names.router)
-        self.router = router if router is not None and owned_by(router, PROJECT_KIND, self.names.namespace) else None
+        self.router = project_router(session, self.names)
         self.catalog = external_network.read_catalog(session)
         # The address this EIP holds, per external network (normally one in all).
         self.held = dict(
@@ -87,18 +84,7 @@ class Eip(OvnResource):
                 "name", name, "is the project's default-gateway address, which "
                 "kubedc.network.project_network manages; choose another name",
             )
-        names = ProjectNames(
-            validation.dns_label("organization", p["organization"]),
-            validation.dns_label("project", p["project"]),
-        )
-        if len(names.namespace) > validation.DNS_LABEL_MAX:
-            raise InvalidInput(
-                "project",
-                names.project,
-                "makes the project namespace {0!r} longer than {1} characters".format(
-                    names.namespace, validation.DNS_LABEL_MAX
-                ),
-            )
+        names = project_names(p["organization"], p["project"], "project")
         want = dict(name=name, names=names, owner="{0}/{1}/{2}".format(KIND, names.namespace, name))
         if self.state == "absent":
             want["force"] = p.get("force", False)
@@ -138,13 +124,7 @@ class Eip(OvnResource):
                         )
                     plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[net][0]), held, want["owner"]))
             return plan
-        if have.router is None:
-            raise InvalidInput(
-                "project",
-                want["names"].project,
-                "has no project network {0} to reserve the address for: declare it with "
-                "kubedc.network.project_network first".format(want["names"].namespace),
-            )
+        require_project(have.router, want["names"])
         chosen = external_network.choose(
             have.catalog,
             name=want["external_network"],

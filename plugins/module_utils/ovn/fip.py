@@ -52,8 +52,9 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import (
     CIDR_KEY,
     EXTERNAL_NETWORK_KEY,
-    KIND as PROJECT_KIND,
-    ProjectNames,
+    project_names,
+    project_router,
+    require_project,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
     DECLARED_KEY,
@@ -78,8 +79,7 @@ class FipState(object):
         names = want["names"]
         self.names = names
         self.object = want["object"]
-        router = session.one("Logical_Router", name=names.router)
-        self.router = router if router is not None and owned_by(router, PROJECT_KIND, names.namespace) else None
+        self.router = project_router(session, names)
         self.catalog = external_network.read_catalog(session)
         self.nat = None
         self.others = []
@@ -160,10 +160,7 @@ class Fip(OvnResource):
     def validate(self):
         p = self.params
         name = validation.dns_label("name", p["name"])
-        names = ProjectNames(
-            validation.dns_label("organization", p["organization"]),
-            validation.dns_label("project", p["project"]),
-        )
+        names = project_names(p["organization"], p["project"], "project")
         obj = "{0}/{1}".format(names.namespace, name)
         want = dict(
             name=name,
@@ -258,12 +255,7 @@ class Fip(OvnResource):
             self._remove_unused_gateways(plan, want, have, keep=None)
             return plan
         names = want["names"]
-        if have.router is None:
-            raise InvalidInput(
-                "project",
-                names.project,
-                "has no project network {0}: declare it with kubedc.network.project_network first".format(names.namespace),
-            )
+        require_project(have.router, names)
         cidr = validation.netaddr.IPNetwork(have.router.external_ids[CIDR_KEY])
         validation.host_in("ip_address", want["target"], cidr)
         network, address, eip_name = self._address(plan, want, have)

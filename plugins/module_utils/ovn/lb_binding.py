@@ -39,7 +39,9 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import (
     CIDR_KEY,
     KIND as PROJECT_KIND,
-    ProjectNames,
+    project_names,
+    project_router,
+    require_project,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
     OvnResource,
@@ -66,8 +68,7 @@ class LbState(object):
         names = want["names"]
         self.names = names
         self.name = want["name"]
-        router = session.one("Logical_Router", name=names.router)
-        self.router = router if router is not None and owned_by(router, PROJECT_KIND, names.namespace) else None
+        self.router = project_router(session, names)
         self.catalog = external_network.read_catalog(session)
         self.balancers = dict(
             (lb.name, lb) for lb in (self.router.load_balancer if self.router is not None else [])
@@ -92,10 +93,7 @@ class LbBinding(OvnResource):
     def validate(self):
         p = self.params
         name = validation.dns_label("name", p["name"])
-        names = ProjectNames(
-            validation.dns_label("organization", p["organization"]),
-            validation.dns_label("project", p["project"]),
-        )
+        names = project_names(p["organization"], p["project"], "project")
         want = dict(name=name, names=names)
         if self.state == "absent":
             return want
@@ -148,11 +146,7 @@ class LbBinding(OvnResource):
             if current_lb is not None:
                 self._plan_release(plan, want, have, current_lb, current_vip)
             return plan
-        if have.router is None:
-            raise InvalidInput(
-                "project", names.project,
-                "has no project network {0}: declare it with kubedc.network.project_network first".format(names.namespace),
-            )
+        require_project(have.router, names)
         cidr = validation.netaddr.IPNetwork(have.router.external_ids[CIDR_KEY])
         for field, backend in want["backends"]:
             validation.host_in(field, backend.rsplit(":", 1)[0], cidr)

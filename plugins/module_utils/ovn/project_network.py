@@ -83,6 +83,40 @@ class ProjectNames(object):
         return "{0}-{1}".format(network, self.router)
 
 
+def project_names(organization, project, project_field="name"):
+    """Checked names of a project: both labels, and the namespace they make."""
+    names = ProjectNames(
+        validation.dns_label("organization", organization),
+        validation.dns_label(project_field, project),
+    )
+    if len(names.namespace) > validation.DNS_LABEL_MAX:
+        raise InvalidInput(
+            project_field,
+            project,
+            "makes the project namespace {0!r} longer than {1} characters".format(
+                names.namespace, validation.DNS_LABEL_MAX
+            ),
+        )
+    return names
+
+
+def project_router(session, names):
+    """The project's router if project_network made it, else None."""
+    router = session.one("Logical_Router", name=names.router)
+    return router if router is not None and owned_by(router, KIND, names.namespace) else None
+
+
+def require_project(router, names):
+    """Objects of a project (EIPs, FIPs, bindings) need its project network first."""
+    if router is None:
+        raise InvalidInput(
+            "project",
+            names.project,
+            "has no project network {0}: declare it with kubedc.network.project_network "
+            "first".format(names.namespace),
+        )
+
+
 class ProjectState(object):
     """What exists of one project: its rows and the external networks around it."""
 
@@ -136,18 +170,7 @@ def _overlaps(a, b):
 class ProjectNetwork(OvnResource):
     def validate(self):
         p = self.params
-        organization = validation.dns_label("organization", p["organization"])
-        project = validation.dns_label("name", p["name"])
-        names = ProjectNames(organization, project)
-        if len(names.namespace) > validation.DNS_LABEL_MAX:
-            raise InvalidInput(
-                "name",
-                project,
-                "makes the project namespace {0!r} longer than {1} characters".format(
-                    names.namespace, validation.DNS_LABEL_MAX
-                ),
-            )
-        want = dict(names=names)
+        want = dict(names=project_names(p["organization"], p["name"]))
         if self.state == "absent":
             return want
         cidr = validation.ipv4_network("cidr", p["cidr"])
