@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark (not a test): does a task's start-up grow with unrelated rows in the NB?
 
-Runs a converged (no-op) project_network call in this process, which is the module's own
-work in an Ansible task: connect, scoped read, plan, close; and a whole ansible-playbook run
-of that one task, which is what a user waits for. It is timed on a lab holding only
+Runs converged (no-op) project_network and fip calls in this process, which is the modules'
+own work in an Ansible task: connect, scoped read, plan, close; and a whole ansible-playbook
+run of each as one task, which is what a user waits for. It is timed on a lab holding only
 the project's rows, then after adding --ports unrelated logical switch ports (and
 --ports/100 unrelated routers with a NAT each). For contrast it also times a naive session
 that monitors every NB table, as an ovsdbapp client does by default.
@@ -38,11 +38,14 @@ import ovs.poller  # noqa: E402
 import ovs.stream  # noqa: E402
 
 PROJECT = dict(organization="acme", name="prod", cidr="10.0.0.0/24")
+FIP = dict(organization="acme", project="prod", name="bastion", ip_address="10.0.0.10")
+# The converged (no-op) tasks measured: module -> its arguments.
+TASKS = {"project_network": PROJECT, "fip": FIP}
 
 
-def module_call(nb):
+def module_call(nb, module):
     start = time.perf_counter()
-    result = run_module("project_network", dict(PROJECT, ovn_nb_connection=nb))
+    result = run_module(module, dict(TASKS[module], ovn_nb_connection=nb))
     elapsed = time.perf_counter() - start
     assert result["changed"] is False, result["commands"]
     return elapsed
@@ -66,22 +69,11 @@ def naive_monitor(nb):
     return time.perf_counter() - start, rows
 
 
-PLAYBOOK = """
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - kubedc.network.project_network:
-        organization: acme
-        name: prod
-        cidr: 10.0.0.0/24
-        ovn_nb_connection: "{nb}"
-"""
-
-
-def playbook_run(nb, workdir):
-    """A whole ansible-playbook run with one converged project_network task."""
+def playbook_run(nb, workdir, module):
+    """A whole ansible-playbook run with one converged task of ``module``."""
     playbook = Path(workdir) / "noop.yml"
-    playbook.write_text(PLAYBOOK.format(nb=nb))
+    args = dict(TASKS[module], ovn_nb_connection=nb)
+    playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [{"kubedc.network." + module: args}]}]))
     command = [
         str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
         "-e", "ansible_python_interpreter=" + sys.executable, str(playbook),
@@ -94,17 +86,20 @@ def playbook_run(nb, workdir):
 
 
 def measure(nb, repeat, workdir):
-    module_call(nb)  # warm imports
-    calls = [module_call(nb) for _call in range(repeat)]
+    result = {}
+    for module in TASKS:
+        module_call(nb, module)  # warm imports
+        calls = [module_call(nb, module) for _call in range(repeat)]
+        plays = [playbook_run(nb, workdir, module) for _call in range(max(3, repeat // 3))]
+        result[module] = dict(
+            module_median_s=round(statistics.median(calls), 4),
+            module_max_s=round(max(calls), 4),
+            playbook_median_s=round(statistics.median(plays), 3),
+        )
     naive = [naive_monitor(nb) for _call in range(max(3, repeat // 5))]
-    plays = [playbook_run(nb, workdir) for _call in range(max(3, repeat // 3))]
-    return dict(
-        module_median_s=round(statistics.median(calls), 4),
-        module_max_s=round(max(calls), 4),
-        playbook_median_s=round(statistics.median(plays), 3),
-        naive_monitor_median_s=round(statistics.median(n[0] for n in naive), 4),
-        naive_monitor_rows=naive[0][1],
-    )
+    result["naive_monitor_median_s"] = round(statistics.median(n[0] for n in naive), 4)
+    result["naive_monitor_rows"] = naive[0][1]
+    return result
 
 
 def _transact(nb, operations):
@@ -164,6 +159,7 @@ def main():
             nb = lab.nb_remote
             run_module("external_network", dict(EXT_CLOUD, ovn_nb_connection=nb))
             run_module("project_network", dict(PROJECT, ovn_nb_connection=nb))
+            run_module("fip", dict(FIP, ovn_nb_connection=nb))
             empty = measure(nb, args.repeat, directory)
             add_unrelated(nb, args.ports)
             # ovn-northd recomputes flows for the new rows for several seconds; on a
@@ -180,8 +176,13 @@ def main():
         repeat=args.repeat,
         only_project_rows=empty,
         with_unrelated_rows=loaded,
-        module_ratio=round(loaded["module_median_s"] / empty["module_median_s"], 2),
-        playbook_ratio=round(loaded["playbook_median_s"] / empty["playbook_median_s"], 2),
+        ratios=dict(
+            (module, dict(
+                module=round(loaded[module]["module_median_s"] / empty[module]["module_median_s"], 2),
+                playbook=round(loaded[module]["playbook_median_s"] / empty[module]["playbook_median_s"], 2),
+            ))
+            for module in TASKS
+        ),
         peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     )
     print(json.dumps(report, indent=2))

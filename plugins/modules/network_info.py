@@ -15,10 +15,11 @@ description:
   - Returns a project's network on OVN as data - its project network, EIPs, FIPs, load balancer
     bindings, NAT rows, router policies, and rows on its router or switch that the collection
     does not manage.
-  - Reports drift. The declarations of M(kubedc.network.project_network) and
-    M(kubedc.network.fip) are recorded with their rows; they are replayed, without writing, and
-    every change a converge would make now is listed, per declaration. A FIP whose NAT row was
-    changed behind the collection's back, or a SNAT row someone deleted, shows up here.
+  - Reports drift. The declarations of M(kubedc.network.project_network), M(kubedc.network.fip)
+    and M(kubedc.network.lb_binding) are recorded with their rows; they are replayed, without
+    writing, and every change a converge would make now is listed, per declaration. A FIP whose
+    NAT row was changed behind the collection's back, a SNAT row someone deleted, or a VIP whose
+    backends were edited by hand shows up here.
   - Never fails because the project does not exist; RV(network.exists) is then false.
 author:
   - kubedc.network contributors (@kubedc-network)
@@ -41,8 +42,6 @@ attributes:
     description: The network system the module reads.
     support: full
     platforms: ovn
-notes:
-  - Load balancer bindings are listed but not replayed for drift yet.
 seealso:
   - module: kubedc.network.project_network
   - module: kubedc.network.fip

@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """lb_binding against a real OVN lab, proven with ovn-trace."""
 
+import json
+
 import pytest
 
 from support import UPSTREAM_MAC, rhythm
@@ -17,6 +19,14 @@ def project(lab, ext_cloud):
     lab.workload_port(project["switch"], "vm1", "0a:00:00:00:10:0a", "10.0.0.10")
     lab.workload_port(project["switch"], "vm2", "0a:00:00:00:10:0b", "10.0.0.11")
     return project
+
+
+def declared(name, port, backends, eip="default-gw", protocol="tcp"):
+    """The declaration lb_binding records for a binding of acme-prod."""
+    return json.dumps(
+        dict(organization="acme", project="prod", name=name, eip=eip, protocol=protocol, port=port, backends=backends),
+        sort_keys=True, separators=(",", ":"),
+    )
 
 
 def trace_client(lab, project, address, port, backend, protocol="tcp"):
@@ -63,7 +73,8 @@ def test_bindings_share_an_address_on_different_ports(lab, project):
     http = lab.run("lb_binding", dict(WEB, name="http", port=80, backends=["10.0.0.10:8080"]))
     assert http["commands"] == [
         "update Load_Balancer vpc-acme-prod-tcp-load: vips:100.65.0.100:80=10.0.0.10:8080",
-        "update Load_Balancer vpc-acme-prod-tcp-load: external_ids:kubedc:binding:http=100.65.0.100:80",
+        "update Load_Balancer vpc-acme-prod-tcp-load: external_ids:kubedc:binding:http=100.65.0.100:80, "
+        "external_ids:kubedc:declared:http=" + declared("http", 80, ["10.0.0.10:8080"]),
     ]
     assert trace_client(lab, project, "100.65.0.100", 80, "10.0.0.10:8080").outputs == ["vm1"]
     # The same port on another protocol is another VIP.
@@ -76,7 +87,7 @@ def test_bindings_share_an_address_on_different_ports(lab, project):
     gone = lab.run("lb_binding", WEB_ABSENT)
     assert gone["commands"] == [
         "update Load_Balancer vpc-acme-prod-tcp-load: remove vips:100.65.0.100:443",
-        "update Load_Balancer vpc-acme-prod-tcp-load: remove external_ids:kubedc:binding:web",
+        "update Load_Balancer vpc-acme-prod-tcp-load: remove external_ids:kubedc:binding:web, external_ids:kubedc:declared:web",
     ]
     assert lab.run("lb_binding", dict(WEB, name="http", port=80, backends=["10.0.0.10:8080"]))["changed"] is False
 
@@ -86,9 +97,10 @@ def test_moves_and_backend_changes(lab, project):
     moved = lab.run("lb_binding", dict(WEB, port=8443, backends=["10.0.0.10:8443"]))
     assert moved["commands"] == [
         "update Load_Balancer vpc-acme-prod-tcp-load: remove vips:100.65.0.100:443",
-        "update Load_Balancer vpc-acme-prod-tcp-load: remove external_ids:kubedc:binding:web",
+        "update Load_Balancer vpc-acme-prod-tcp-load: remove external_ids:kubedc:binding:web, external_ids:kubedc:declared:web",
         "update Load_Balancer vpc-acme-prod-tcp-load: vips:100.65.0.100:8443=10.0.0.10:8443",
-        "update Load_Balancer vpc-acme-prod-tcp-load: external_ids:kubedc:binding:web=100.65.0.100:8443",
+        "update Load_Balancer vpc-acme-prod-tcp-load: external_ids:kubedc:binding:web=100.65.0.100:8443, "
+        "external_ids:kubedc:declared:web=" + declared("web", 8443, ["10.0.0.10:8443"]),
     ]
     to_udp = lab.run("lb_binding", dict(WEB, port=8443, protocol="udp", backends=["10.0.0.10:8443"]))
     assert to_udp["commands"] == [

@@ -56,6 +56,8 @@ def test_drift_is_what_a_converge_would_change(datacenter):
     row = lab.ovn.nbctl("--bare", "--columns=_uuid", "find", "NAT", "external_ip=100.65.0.102").strip()
     lab.ovn.nbctl("set", "NAT", row, "logical_ip=10.0.0.9")
     lab.workload_port("acme-prod-default", "vm9", "0a:00:00:00:10:09", "10.0.0.9")
+    # Someone points the VIP at another backend by hand.
+    lab.ovn.nbctl("set", "Load_Balancer", "vpc-acme-prod-tcp-load", 'vips:"100.65.0.101:443"="10.0.0.99:8443"')
     before = lab.ovn.dump_nb()
     network = lab.run("network_info", WHO)["network"]
     assert lab.ovn.dump_nb() == before
@@ -70,9 +72,15 @@ def test_drift_is_what_a_converge_would_change(datacenter):
             commands=["update NAT dnat_and_snat 100.65.0.102 -> 10.0.0.9: logical_ip=10.0.0.11"],
             error=None,
         ),
+        dict(
+            declaration="lb_binding acme-prod/https",
+            commands=["update Load_Balancer vpc-acme-prod-tcp-load: vips:100.65.0.101:443=10.0.0.20:8443"],
+            error=None,
+        ),
     ]
     assert network["unmanaged"] == ["Logical_Switch_Port vm9"]
     # Converging the same declarations again removes the drift.
     lab.run("project_network", PROJECT)
     lab.run("fip", dict(WHO, name="bastion", ip_address="10.0.0.11"))
+    lab.run("lb_binding", dict(WHO, name="https", eip="web", port=443, backends=["10.0.0.20:8443"]))
     assert lab.run("network_info", WHO)["network"]["drift"] == []

@@ -44,6 +44,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
     require_project,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
+    DECLARED_KEY,
     OvnResource,
     converge_row,
     refuse_foreign,
@@ -61,6 +62,11 @@ def load_balancer_name(names, protocol):
 
 def binding_key(name):
     return BINDING_KEY_PREFIX + name
+
+
+def declared_key(name):
+    """Where a binding's declaration is recorded, on the load balancer it shares."""
+    return "{0}:{1}".format(DECLARED_KEY, name)
 
 
 class LbState(object):
@@ -177,9 +183,21 @@ class LbBinding(OvnResource):
         if current_lb is not None and (current_lb.name != lb_name or current_vip != vip):
             # Moving to another address, port or protocol: the old VIP goes in the same transaction.
             self._plan_release(plan, want, have, current_lb, current_vip, keep_row=current_lb.name == lb_name)
+        record = {
+            binding_key(want["name"]): vip,
+            declared_key(want["name"]): self.declared(
+                organization=names.organization,
+                project=names.project,
+                name=want["name"],
+                eip=want["eip"],
+                protocol=want["protocol"],
+                port=want["port"],
+                backends=sorted((b for _f, b in want["backends"]), key=_backend_order),
+            ),
+        }
         if lb is None:
             ids = ownership(KIND, names.namespace)
-            ids[binding_key(want["name"])] = vip
+            ids.update(record)
             converge_row(
                 plan, "Load_Balancer", None,
                 dict(name=lb_name, protocol=[want["protocol"]], vips={vip: backends}, external_ids=ids),
@@ -189,8 +207,9 @@ class LbBinding(OvnResource):
         ref = Existing("Load_Balancer", lb)
         if lb.vips.get(vip) != backends:
             plan.add(SetKeys(ref, "vips", {vip: backends}))
-        if lb.external_ids.get(binding_key(want["name"])) != vip:
-            plan.add(SetKeys(ref, "external_ids", {binding_key(want["name"]): vip}))
+        changed = dict((k, v) for k, v in record.items() if lb.external_ids.get(k) != v)
+        if changed:
+            plan.add(SetKeys(ref, "external_ids", changed))
         return plan
 
     @staticmethod
@@ -226,7 +245,13 @@ class LbBinding(OvnResource):
             return
         ref = Existing("Load_Balancer", lb)
         plan.add(DelKeys(ref, "vips", [vip]))
-        plan.add(DelKeys(ref, "external_ids", [binding_key(want["name"])]))
+        plan.add(
+            DelKeys(
+                ref,
+                "external_ids",
+                [k for k in (binding_key(want["name"]), declared_key(want["name"])) if k in lb.external_ids],
+            )
+        )
 
     # -- reporting --------------------------------------------------------
 

@@ -32,6 +32,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import Fip
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import (
     BINDING_KEY_PREFIX,
     LbBinding,
+    declared_key,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import ProjectNetwork
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import DECLARED_KEY
@@ -110,9 +111,16 @@ def _gather(params, base, project, want, project_resource, session):
     for balancer in sorted(router.load_balancer, key=lambda lb: lb.name):
         for key in sorted(balancer.external_ids):
             if key.startswith(BINDING_KEY_PREFIX) and is_ours(balancer):
-                binding = LbBinding(dict(base, project=project, name=key[len(BINDING_KEY_PREFIX):], state="absent"))
+                name = key[len(BINDING_KEY_PREFIX):]
+                binding = LbBinding(dict(base, project=project, name=name, state="absent"))
                 binding_want = binding.validate()
                 result["lb_bindings"].append(binding.describe(binding.read(session, binding_want)))
+                declared = balancer.external_ids.get(declared_key(name))
+                if declared:
+                    commands, error = _replay(LbBinding, declared, params, session)
+                    if commands or error:
+                        drift.append(dict(declaration="lb_binding {0}/{1}".format(names.namespace, name),
+                                          commands=commands, error=error))
 
     for policy in sorted(router.policies, key=lambda p: (-p.priority, p.match)):
         result["policies"].append(dict(priority=policy.priority, match=policy.match, action=policy.action,
