@@ -77,6 +77,10 @@ def show_made(report):
     for binding in report["lb_bindings"]:
         print("lb_binding %s/%s: %s %s:%d -> %s" % (
             binding["namespace"], binding["name"], binding["protocol"], binding["address"], binding["port"], ",".join(binding["backends"])))
+    for network in report["networks"]:
+        print("network_info %s: %d NAT rows, %d policies, drift: %s" % (
+            network["namespace"], len(network["nat"]), len(network["policies"]),
+            "; ".join("%s: %s" % (d["declaration"], d["commands"] or d["error"]) for d in network["drift"]) or "none"))
 
 
 class Prover(object):
@@ -183,9 +187,11 @@ def main(argv=None):
     print("first run: %d changed; second run: %d changed (idempotent: %s)" % (
         first["changed"], second["changed"], "yes" if second["changed"] == 0 else "NO"))
     print("ovn-trace proof: %d of %d paths as declared" % (total - failures, total))
+    drifted = [d for network in report["networks"] for d in network["drift"]]
+    print("drift after converging: %s" % (len(drifted) or "none"))
     print("\nThe lab is still running. Look around with:\n    export %s\n    ovn-nbctl show\nStop it with: make lab-stop" % "  ".join(
         "%s=%s" % kv for kv in sorted(lab.env().items())))
-    return 1 if failures or second["changed"] else 0
+    return 1 if failures or second["changed"] or drifted else 0
 
 
 if __name__ == "__main__":

@@ -28,3 +28,4 @@ def test_demo_converges_twice_and_proves_every_path():
     assert "second run: 0 changed (idempotent: yes)" in out
     assert "ovn-trace proof: 9 of 9 paths as declared" in out
     assert "UNEXPECTED" not in out
+    assert "drift after converging: none" in out
