@@ -30,17 +30,6 @@ options:
         M(kubedc.network.project_network) manages, and cannot be used.
     type: str
     required: true
-  organization:
-    description:
-      - The organization of the project.
-    type: str
-    required: true
-  project:
-    description:
-      - The project the address is reserved for. Its project network must exist when
-        O(state=present).
-    type: str
-    required: true
   state:
     description:
       - V(present) reserves the address; V(absent) releases it.
@@ -70,6 +59,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - kubedc.network.project
   - kubedc.network.ovn_nb
   - kubedc.network.attributes
 attributes:

@@ -36,16 +36,6 @@ options:
       - Name of the FIP, unique within the project; a lower-case RFC 1123 label.
     type: str
     required: true
-  organization:
-    description:
-      - The organization of the project.
-    type: str
-    required: true
-  project:
-    description:
-      - The project; its project network must exist when O(state=present).
-    type: str
-    required: true
   state:
     description:
       - V(present) creates or updates the FIP; V(absent) deletes its NAT row and releases an
@@ -86,6 +76,7 @@ options:
         O(logical_port).
     type: str
 extends_documentation_fragment:
+  - kubedc.network.project
   - kubedc.network.ovn_nb
   - kubedc.network.attributes
 attributes:

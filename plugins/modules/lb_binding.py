@@ -31,16 +31,6 @@ options:
         RFC 1123 label.
     type: str
     required: true
-  organization:
-    description:
-      - The organization of the project.
-    type: str
-    required: true
-  project:
-    description:
-      - The project; its project network must exist when O(state=present).
-    type: str
-    required: true
   state:
     description:
       - V(present) creates or updates the VIP; V(absent) removes it, and the load balancer row
@@ -71,6 +61,7 @@ options:
     type: list
     elements: str
 extends_documentation_fragment:
+  - kubedc.network.project
   - kubedc.network.ovn_nb
   - kubedc.network.attributes
 attributes:

@@ -23,18 +23,8 @@ description:
   - Never fails because the project does not exist; RV(network.exists) is then false.
 author:
   - kubedc.network contributors (@kubedc-network)
-options:
-  organization:
-    description:
-      - The organization of the project.
-    type: str
-    required: true
-  project:
-    description:
-      - The project.
-    type: str
-    required: true
 extends_documentation_fragment:
+  - kubedc.network.project
   - kubedc.network.ovn_nb
   - kubedc.network.attributes.info_module
 attributes:
