@@ -40,6 +40,11 @@ KIND = "eip"
 RESERVED_NAMES = ("default-gw",)
 
 
+def eip_owner(namespace, name):
+    """The owner an EIP's allocation is recorded under."""
+    return "{0}/{1}/{2}".format(KIND, namespace, name)
+
+
 class EipState(object):
     def __init__(self, want, session):
         self.names = want["names"]
@@ -47,17 +52,11 @@ class EipState(object):
         self.router = project_router(session, self.names)
         self.catalog = external_network.read_catalog(session)
         # The address this EIP holds, per external network (normally one in all).
-        self.held = dict(
-            (network, pool.addresses_of(self.owner))
-            for network, (_row, pool) in self.catalog.items()
-            if pool.addresses_of(self.owner)
-        )
+        self.held = external_network.held(self.catalog, self.owner)
 
     @property
     def address(self):
-        for network, addresses in sorted(self.held.items()):
-            return network, addresses[0]
-        return None, None
+        return external_network.first_held(self.catalog, self.owner)
 
     def users(self, address):
         """What on the project router sends or receives traffic on ``address``."""
@@ -85,7 +84,7 @@ class Eip(OvnResource):
                 "kubedc.network.project_network manages; choose another name",
             )
         names = project_names(p["organization"], p["project"], "project")
-        want = dict(name=name, names=names, owner="{0}/{1}/{2}".format(KIND, names.namespace, name))
+        want = dict(name=name, names=names, owner=eip_owner(names.namespace, name))
         if self.state == "absent":
             want["force"] = p.get("force", False)
             return want

@@ -59,6 +59,32 @@ def read_catalog(session):
     return catalog
 
 
+def held(catalog, owner):
+    """network -> addresses ``owner`` holds there, for the networks where it holds any."""
+    found = {}
+    for network, (_row, pool) in catalog.items():
+        addresses = pool.addresses_of(owner)
+        if addresses:
+            found[network] = addresses
+    return found
+
+
+def first_held(catalog, owner):
+    """(network, address) of the first address ``owner`` holds, or (None, None)."""
+    for network, addresses in sorted(held(catalog, owner).items()):
+        return network, addresses[0]
+    return None, None
+
+
+def network_of(catalog, address):
+    """The managed external network whose CIDR holds ``address``, or None."""
+    address = validation.netaddr.IPAddress(address)
+    for network, (_row, pool) in sorted(catalog.items()):
+        if address in pool.cidr:
+            return network
+    return None
+
+
 def choose(catalog, name, network_type, type_field, default_type=None):
     """The external network a declaration means: by name, or the one of its type.
 

@@ -38,7 +38,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.errors impor
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import external_network, ipam
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope, ref_uuids
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import KIND as EIP_KIND
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import eip_owner
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     KIND_KEY,
     Delete,
@@ -95,11 +95,7 @@ class FipState(object):
                 if owned_by(policy, KIND, self.object):
                     self.policy = policy
             self.ports_by_name = dict((port.name, port) for port in self.router.ports)
-        self.auto = dict(
-            (network, pool.addresses_of(want["auto_owner"]))
-            for network, (_row, pool) in self.catalog.items()
-            if pool.addresses_of(want["auto_owner"])
-        )
+        self.auto = external_network.held(self.catalog, want["auto_owner"])
         self.ports = dict((p.name, p) for p in session.rows("Logical_Switch_Port"))
         self.switch = session.one("Logical_Switch", name=names.switch)
 
@@ -122,13 +118,6 @@ class FipState(object):
             for nat in self.others
             if nat.external_ids.get(KIND_KEY) == KIND and is_ours(nat) and nat.gateway_port
         )
-
-    def eip(self, owner):
-        """(network, address) of an allocation, or (None, None)."""
-        for network, (_row, pool) in sorted(self.catalog.items()):
-            for address in pool.addresses_of(owner):
-                return network, address
-        return None, None
 
     def gateway_port(self, network):
         return self.ports_by_name.get(self.names.gateway_router_port(network))
@@ -219,7 +208,7 @@ class Fip(OvnResource):
     def _address(self, plan, want, have):
         """(network, address, eip name or None) for the FIP, allocating if needed."""
         if want["eip"] is not None:
-            network, address = have.eip("{0}/{1}/{2}".format(EIP_KIND, want["names"].namespace, want["eip"]))
+            network, address = external_network.first_held(have.catalog, eip_owner(want["names"].namespace, want["eip"]))
             if address is None:
                 raise InvalidInput(
                     "eip",
@@ -374,7 +363,7 @@ class Fip(OvnResource):
             for vip, backends in sorted(lb.vips.items()):
                 if want["target"] not in [b.rsplit(":", 1)[0] for b in backends.split(",")]:
                     continue
-                vip_network = self._network_of(have, vip.rsplit(":", 1)[0])
+                vip_network = external_network.network_of(have.catalog, vip.rsplit(":", 1)[0])
                 vip_type = have.catalog[vip_network][1].network_type if vip_network else None
                 if vip_type is not None and vip_type != fip_type:
                     raise Conflict(
@@ -434,12 +423,6 @@ class Fip(OvnResource):
             external_mac=nat_columns["external_mac"] or None,
         )
 
-    def _network_of(self, have, address):
-        for network, (_row, pool) in have.catalog.items():
-            if validation.netaddr.IPAddress(address) in pool.cidr:
-                return network
-        return None
-
     def describe(self, have):
         if have.nat is None:
             return {}
@@ -452,7 +435,7 @@ class Fip(OvnResource):
             external_mac=nat.external_mac[0] if nat.external_mac else None,
         )
         want = dict(name=have.object.split("/", 1)[1], names=have.names)
-        return self._view(want, columns, self._network_of(have, nat.external_ip), have)
+        return self._view(want, columns, external_network.network_of(have.catalog, nat.external_ip), have)
 
     def outcome(self, want, have, plan, values):
         if self.state == "absent":
@@ -464,7 +447,7 @@ class Fip(OvnResource):
                 network, address = op.pool_ref.label, values.get(op.slot, op.address.preview)
         if address is None:
             if eip_name is not None:
-                network, address = have.eip("{0}/{1}/{2}".format(EIP_KIND, want["names"].namespace, eip_name))
+                network, address = external_network.first_held(have.catalog, eip_owner(want["names"].namespace, eip_name))
             else:
                 network = external_network.choose(have.catalog, want["external_network"], want["network_type"], "external_network_type", "cloud")
                 address = have.auto[network][0]

@@ -26,6 +26,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.common import valid
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import external_network
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import KIND as EIP_KIND
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import eip_owner
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     Delete,
     DelKeys,
@@ -81,10 +82,7 @@ class LbState(object):
         )
 
     def address_of(self, owner):
-        for _network, (_row, pool) in sorted(self.catalog.items()):
-            for address in pool.addresses_of(owner):
-                return address
-        return None
+        return external_network.first_held(self.catalog, owner)[1]
 
     def binding(self, name):
         """(load balancer row, vip) this binding holds now, or (None, None)."""
@@ -136,7 +134,7 @@ class LbBinding(OvnResource):
         if want["eip"] == DEFAULT_GATEWAY:
             address = have.address_of("{0}/{1}".format(PROJECT_KIND, names.namespace))
         else:
-            address = have.address_of("{0}/{1}/{2}".format(EIP_KIND, names.namespace, want["eip"]))
+            address = have.address_of(eip_owner(names.namespace, want["eip"]))
         if address is None:
             raise InvalidInput(
                 "eip", want["eip"], "is not an EIP of project {0}: reserve it with kubedc.network.eip "
@@ -214,10 +212,8 @@ class LbBinding(OvnResource):
 
     @staticmethod
     def _network_type_of(have, address):
-        for network, (_row, pool) in sorted(have.catalog.items()):
-            if validation.netaddr.IPAddress(address) in pool.cidr:
-                return network, pool.network_type
-        return None, None
+        network = external_network.network_of(have.catalog, address)
+        return network, have.catalog[network][1].network_type if network else None
 
     def _check_backend_fips(self, want, have, address):
         """Refuse a VIP whose backend has a FIP on the other network type (the reverse of fip's check)."""

@@ -131,11 +131,7 @@ class ProjectState(object):
             for port in session.find("Logical_Switch_Port", name=names.gateway_switch_port(network))
         )
         # Addresses this project holds, per external network.
-        self.addresses = dict(
-            (network, pool.addresses_of(names.owner))
-            for network, (_row, pool) in self.catalog.items()
-            if pool.addresses_of(names.owner)
-        )
+        self.addresses = external_network.held(self.catalog, names.owner)
 
     def ours(self, row):
         return owned_by(row, KIND, self.names.namespace)
