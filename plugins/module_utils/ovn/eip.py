@@ -33,6 +33,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
     project_names,
     project_router,
     require_project,
+    vip_users,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import OvnResource
 
@@ -62,16 +63,8 @@ class EipState(object):
         """What on the project router sends or receives traffic on ``address``."""
         if self.router is None:
             return []
-        found = [
-            "NAT " + row_label("NAT", nat) for nat in self.router.nat if nat.external_ip == address
-        ]
-        for balancer in self.router.load_balancer:
-            found.extend(
-                "Load_Balancer {0} VIP {1}".format(balancer.name, vip)
-                for vip in sorted(balancer.vips)
-                if vip.rsplit(":", 1)[0] == address
-            )
-        return sorted(found)
+        nat = ["NAT " + row_label("NAT", row) for row in self.router.nat if row.external_ip == address]
+        return sorted(nat + vip_users(self.router, address))
 
 
 class Eip(OvnResource):

@@ -55,6 +55,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
     project_names,
     project_router,
     require_project,
+    vip_users,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
     DECLARED_KEY,
@@ -121,14 +122,6 @@ class FipState(object):
 
     def gateway_port(self, network):
         return self.ports_by_name.get(self.names.gateway_router_port(network))
-
-    def vip_users(self, address):
-        return sorted(
-            "Load_Balancer {0} VIP {1}".format(lb.name, vip)
-            for lb in (self.router.load_balancer if self.router is not None else [])
-            for vip in lb.vips
-            if vip.rsplit(":", 1)[0] == address
-        )
 
 
 class Fip(OvnResource):
@@ -390,7 +383,7 @@ class Fip(OvnResource):
                     field="ip_address",
                     value=want["target"],
                 )
-        users = have.vip_users(address)
+        users = vip_users(have.router, address)
         if users:
             raise Conflict(
                 "{0} is shared by load balancer VIPs ({1}); a FIP needs an address of its own".format(address, ", ".join(users)),

@@ -106,6 +106,16 @@ def project_router(session, names):
     return router if router is not None and owned_by(router, KIND, names.namespace) else None
 
 
+def vip_users(router, address):
+    """The load balancer VIPs on a project router that use ``address``."""
+    return sorted(
+        "Load_Balancer {0} VIP {1}".format(lb.name, vip)
+        for lb in (router.load_balancer if router is not None else [])
+        for vip in lb.vips
+        if vip.rsplit(":", 1)[0] == address
+    )
+
+
 def require_project(router, names):
     """Objects of a project (EIPs, FIPs, bindings) need its project network first."""
     if router is None:
