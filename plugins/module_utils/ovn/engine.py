@@ -259,27 +259,6 @@ class DelKeys(Op):
             row.delkey(self.column, _resolve(key, ctx))
 
 
-class AddRefs(Op):
-    """Add existing or new rows to a reference set of a row."""
-
-    action = "update"
-
-    def __init__(self, ref, column, refs):
-        self.ref = ref
-        self.column = column
-        self.refs = refs
-
-    def describe(self):
-        return "update {0} {1}: add {2} {3}".format(
-            self.ref.table, self.ref.label, self.column, ", ".join(r.label for r in self.refs)
-        )
-
-    def run(self, ctx):
-        row = self.ref.row(ctx)
-        for ref in self.refs:
-            row.addvalue(self.column, ref.row(ctx))
-
-
 class Delete(Op):
     """Delete a row; a child row is also taken out of its parent's reference set."""
 
