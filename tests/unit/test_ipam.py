@@ -48,3 +48,23 @@ def test_exhausted_pool_is_a_clear_error():
 def test_addresses_of_owner():
     p = pool({"100.65.0.12": "p/a", "100.65.0.10": "p/a", "100.65.0.11": "p/b"})
     assert p.addresses_of("p/a") == ["100.65.0.10", "100.65.0.12"]
+
+
+def test_picker_hands_out_in_order_and_never_twice():
+    picker = pool({"100.65.0.11": "p/x"}).picker()
+    assert [picker.pick("p/%d" % i) for i in range(3)] == ["100.65.0.10", "100.65.0.12", "100.65.0.13"]
+    # A requested address another pick of the same picker promised is refused...
+    with pytest.raises(Conflict, match="to another object of the same task"):
+        picker.pick("p/y", "100.65.0.12")
+    # ...and the last free one is still handed out, then the pool is exhausted, counting the promises.
+    assert picker.pick("p/z") == "100.65.0.14"
+    with pytest.raises(Conflict, match="has no free address left: 5 allocated"):
+        picker.pick("p/w")
+
+
+def test_picker_does_not_hand_on_an_address_released_in_the_same_plan():
+    picker = pool({"100.65.0.10": "p/old"}).picker()
+    picker.release("100.65.0.10")
+    assert picker.pick("p/new") == "100.65.0.11"
+    # Asked for by name, it may be taken: the release makes it free.
+    assert picker.pick("p/other", "100.65.0.10") == "100.65.0.10"

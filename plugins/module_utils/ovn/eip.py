@@ -25,7 +25,6 @@ from ansible_collections.kubedc.network.plugins.module_utils.common import valid
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import external_network, ipam
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
-    Existing,
     Plan,
     row_label,
 )
@@ -114,7 +113,7 @@ class Eip(OvnResource):
                             "force: true to release it anyway".format(want["name"], held, ", ".join(users)),
                             users=users,
                         )
-                    plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[net][0]), held, want["owner"]))
+                    ipam.release(plan, *have.catalog[net], address=held, owner=want["owner"])
             return plan
         require_project(have.router, want["names"])
         chosen = external_network.choose(

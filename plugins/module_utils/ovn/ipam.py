@@ -76,6 +76,8 @@ class Pool:
         self.gateway = gateway
         self.reserved = reserved
         self.allocations = allocations  # address (str) -> owner (str)
+        self._unusable = None
+        self._by_owner = None
 
     @classmethod
     def from_external_ids(cls, name, ids):
@@ -96,7 +98,9 @@ class Pool:
     @property
     def unusable(self):
         """Addresses never handed out: network, broadcast, gateway and reserved ranges."""
-        return netaddr.IPSet([self.cidr.network, self.cidr.broadcast, self.gateway]) | self.reserved
+        if self._unusable is None:
+            self._unusable = netaddr.IPSet([self.cidr.network, self.cidr.broadcast, self.gateway]) | self.reserved
+        return self._unusable
 
     def free(self):
         return netaddr.IPSet([self.cidr]) - self.unusable - netaddr.IPSet(self.allocations)
@@ -105,10 +109,22 @@ class Pool:
         return (netaddr.IPSet([self.cidr]) - self.unusable).size
 
     def addresses_of(self, owner):
-        return sorted(
-            (addr for addr, who in self.allocations.items() if who == owner),
-            key=netaddr.IPAddress,
-        )
+        if self._by_owner is None:
+            # Indexed once: a task converging a thousand FIPs asks a thousand times.
+            self._by_owner = {}
+            for addr, who in self.allocations.items():
+                self._by_owner.setdefault(who, []).append(addr)
+            for addresses in self._by_owner.values():
+                addresses.sort(key=netaddr.IPAddress)
+        return list(self._by_owner.get(owner, ()))
+
+    def owners(self):
+        """Every owner holding an address here."""
+        self.addresses_of(None)
+        return set(self._by_owner)
+
+    def picker(self):
+        return Picker(self)
 
     def pick(self, owner, requested=None, field="address", exclude=()):
         """The address ``owner`` gets: the one requested, or the lowest free one.
@@ -116,50 +132,89 @@ class Pool:
         ``exclude`` are addresses already promised to others in the same
         transaction (or plan), which the allocations map does not show yet.
         """
-        if requested is not None:
-            requested = netaddr.IPAddress(str(requested))
-            if requested not in self.cidr:
-                raise InvalidInput(
-                    field,
-                    str(requested),
-                    "is outside external network {0} ({1})".format(self.name, self.cidr),
-                )
-            if requested in self.unusable:
-                raise InvalidInput(
-                    field,
-                    str(requested),
-                    "is not allocatable in external network {0}: it is its network, "
-                    "broadcast or gateway address or in its reserved ranges ({1})".format(
-                        self.name, ", ".join(format_ranges(self.reserved)) or "none"
-                    ),
-                )
-            holder = self.allocations.get(str(requested))
-            if holder is None and str(requested) in exclude:
-                holder = "another object of the same task"
-            if holder is not None and holder != owner:
-                raise Conflict(
-                    "{0}: {1!r} is already allocated in external network {2} to {3}".format(
-                        field, str(requested), self.name, holder
-                    ),
-                    field=field,
-                    value=str(requested),
-                    holder=holder,
-                )
-            return str(requested)
-        free = self.free() - netaddr.IPSet(exclude)
-        if not free:
-            raise Conflict(
-                "external network {0} ({1}) has no free address left: {2} allocated, "
-                "{3} reserved".format(
-                    self.name,
-                    self.cidr,
-                    len(self.allocations),
-                    len(self.reserved),
-                ),
-                network=self.name,
+        picker = Picker(self)
+        picker.promised.update(exclude)
+        return picker.pick(owner, requested, field)
+
+
+class Picker(object):
+    """Hands out addresses of one pool, one after another, for one plan or transaction.
+
+    It remembers what it promised (the allocations map does not show that
+    yet) and what the same plan releases (not handed out again in it, so a
+    deleted FIP's address never lands on a new FIP in the same transaction).
+    The lowest free address only ever moves up while it works, so a cursor
+    makes a thousand picks cost one walk of the pool, not a thousand.
+    """
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.promised = set()
+        self.released = set()
+        self._cursor = pool.cidr.first
+
+    def pick(self, owner, requested=None, field="address"):
+        address = self._requested(owner, requested, field) if requested is not None else self._lowest_free()
+        self.promised.add(address)
+        return address
+
+    def release(self, address):
+        self.released.add(address)
+
+    def _requested(self, owner, requested, field):
+        pool = self.pool
+        requested = netaddr.IPAddress(str(requested))
+        if requested not in pool.cidr:
+            raise InvalidInput(
+                field,
+                str(requested),
+                "is outside external network {0} ({1})".format(pool.name, pool.cidr),
             )
-        first = next(free.iter_ipranges())
-        return str(netaddr.IPAddress(first.first))
+        if requested in pool.unusable:
+            raise InvalidInput(
+                field,
+                str(requested),
+                "is not allocatable in external network {0}: it is its network, "
+                "broadcast or gateway address or in its reserved ranges ({1})".format(
+                    pool.name, ", ".join(format_ranges(pool.reserved)) or "none"
+                ),
+            )
+        holder = pool.allocations.get(str(requested))
+        if str(requested) in self.released:
+            holder = None  # given back earlier in the same plan: free to be asked for by name
+        if holder is None and str(requested) in self.promised:
+            holder = "another object of the same task"
+        if holder is not None and holder != owner:
+            raise Conflict(
+                "{0}: {1!r} is already allocated in external network {2} to {3}".format(
+                    field, str(requested), pool.name, holder
+                ),
+                field=field,
+                value=str(requested),
+                holder=holder,
+            )
+        return str(requested)
+
+    def _lowest_free(self):
+        pool = self.pool
+        for value in range(self._cursor, pool.cidr.last + 1):
+            address = netaddr.IPAddress(value)
+            text = str(address)
+            if text in pool.allocations or text in self.promised or text in self.released or address in pool.unusable:
+                continue
+            self._cursor = value
+            return text
+        self._cursor = pool.cidr.last + 1
+        raise Conflict(
+            "external network {0} ({1}) has no free address left: {2} allocated, "
+            "{3} reserved".format(
+                pool.name,
+                pool.cidr,
+                len(set(pool.allocations) | self.promised),
+                len(pool.reserved),
+            ),
+            network=pool.name,
+        )
 
 
 class Allocate(Op):
@@ -185,17 +240,29 @@ class Allocate(Op):
         # The heart of race safety: the commit fails with TRY_AGAIN if any
         # other transaction touched this map since our IDL last saw it.
         row.verify("external_ids")
-        pool = Pool.from_external_ids(row.name, row.external_ids)
-        # Addresses this transaction already gave out from the same pool.
-        taken = ctx.values.setdefault("taken:" + row.name, set())
-        held = [a for a in pool.addresses_of(self.owner) if a not in taken]
+        picker = _transaction_picker(ctx, row)
+        held = [a for a in picker.pool.addresses_of(self.owner) if a not in picker.promised]
         if self.requested is None and held:
             address = held[0]
+            picker.promised.add(address)
         else:
-            address = pool.pick(self.owner, self.requested, self.field, exclude=taken)
-        taken.add(address)
+            address = picker.pick(self.owner, self.requested, self.field)
         row.setkey("external_ids", address_key(address), self.owner)
         ctx.values[self.slot] = address
+
+
+def _transaction_picker(ctx, row):
+    """The picker of a pool for this attempt of the transaction, read from the row once,
+    before any op of the transaction changed it."""
+    if row.name not in ctx.pickers:
+        ctx.pickers[row.name] = Pool.from_external_ids(row.name, row.external_ids).picker()
+    return ctx.pickers[row.name]
+
+
+def _plan_picker(plan, pool):
+    if pool.name not in plan.reservations:
+        plan.reservations[pool.name] = pool.picker()
+    return plan.reservations[pool.name]
 
 
 def allocate(plan, switch_row, pool, owner, requested, field):
@@ -205,10 +272,14 @@ def allocate(plan, switch_row, pool, owner, requested, field):
     allocations of the same plan will take, so that check mode shows the
     addresses a real run gives (unless another run allocates first).
     """
-    promised = plan.reservations.setdefault(pool.name, set())
-    planned = pool.pick(owner, requested, field, exclude=promised)
-    promised.add(planned)
+    planned = _plan_picker(plan, pool).pick(owner, requested, field)
     return plan.add(Allocate(Existing("Logical_Switch", switch_row), owner, requested, planned, field)).address
+
+
+def release(plan, switch_row, pool, address, owner):
+    """Plan giving ``address`` back; the same plan does not hand it out again."""
+    _plan_picker(plan, pool).release(address)
+    return plan.add(Release(Existing("Logical_Switch", switch_row), address, owner))
 
 
 class Release(Op):
@@ -226,5 +297,9 @@ class Release(Op):
 
     def run(self, ctx):
         row = self.pool_ref.row(ctx)
-        if row.external_ids.get(address_key(self.address)) == self.owner:
+        picker = _transaction_picker(ctx, row)
+        # The snapshot, not row.external_ids: the IDL rebuilds a whole map with the
+        # transaction's pending changes on every read, which a thousand releases would pay.
+        if picker.pool.allocations.get(self.address) == self.owner and self.address not in picker.promised:
             row.delkey("external_ids", address_key(self.address))
+        picker.release(self.address)

@@ -108,12 +108,19 @@ def project_router(session, names):
 
 def vip_users(router, address):
     """The load balancer VIPs on a project router that use ``address``."""
-    return sorted(
-        "Load_Balancer {0} VIP {1}".format(lb.name, vip)
-        for lb in (router.load_balancer if router is not None else [])
-        for vip in lb.vips
-        if vip.rsplit(":", 1)[0] == address
-    )
+    return vip_index(router).get(address, [])
+
+
+def vip_index(router):
+    """address -> the load balancer VIPs on a project router that use it, read once
+    for a task that asks about many addresses."""
+    index = {}
+    for lb in router.load_balancer if router is not None else []:
+        for vip in lb.vips:
+            index.setdefault(vip.rsplit(":", 1)[0], []).append("Load_Balancer {0} VIP {1}".format(lb.name, vip))
+    for users in index.values():
+        users.sort()
+    return index
 
 
 def require_project(router, names):
@@ -316,7 +323,7 @@ class ProjectNetwork(OvnResource):
             )
 
         plan = Plan()
-        address = self._plan_address(plan, want, have, network, pool, external_ref)
+        address = self._plan_address(plan, want, have, network, pool)
         ids = ownership(KIND, names.namespace)
         router_ids = dict(ids)
         router_ids.update(
@@ -437,7 +444,7 @@ class ProjectNetwork(OvnResource):
                 prune_rows(plan, "Logical_Switch_Port", [port], Existing("Logical_Switch", have.catalog[other][0]), "ports")
         return plan
 
-    def _plan_address(self, plan, want, have, network, pool, external_ref):
+    def _plan_address(self, plan, want, have, network, pool):
         """The default-gateway address: kept, allocated, or moved to the one requested."""
         names = want["names"]
         held = have.addresses.get(network, [])
@@ -445,7 +452,7 @@ class ProjectNetwork(OvnResource):
         for other, addresses in sorted(have.addresses.items()):
             if other != network:
                 for stale in addresses:
-                    plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[other][0]), stale, names.owner))
+                    ipam.release(plan, *have.catalog[other], address=stale, owner=names.owner)
         keep = requested or (held[0] if held else None)
         if keep is not None and keep in held:
             address = keep
@@ -453,7 +460,7 @@ class ProjectNetwork(OvnResource):
             address = ipam.allocate(plan, have.catalog[network][0], pool, names.owner, requested, "default_gateway_ip")
         for extra in held:
             if extra != keep:
-                plan.add(ipam.Release(external_ref, extra, names.owner))
+                ipam.release(plan, have.catalog[network][0], pool, extra, names.owner)
         return address
 
     @staticmethod
@@ -506,7 +513,7 @@ class ProjectNetwork(OvnResource):
                 )
         for network, addresses in sorted(have.addresses.items()):
             for address in addresses:
-                plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[network][0]), address, names.owner))
+                ipam.release(plan, *have.catalog[network], address=address, owner=names.owner)
         return plan
 
     @staticmethod
