@@ -151,12 +151,20 @@ class Lab(object):
 EXT_BY_NAME = {EXT_CLOUD["name"]: EXT_CLOUD, EXT_PUBLIC["name"]: EXT_PUBLIC}
 
 
-def rhythm(lab, module, present, absent):
+def rhythm(lab, module, present, absent, key=None):
     """check -> apply -> check (no change) -> apply (no change) -> absent -> absent again.
 
     Check-mode runs must leave the NB byte-for-byte identical. Returns the
-    result of the real apply.
+    result of the real apply. ``key`` is the result key of a list form
+    (``fips``); its diffs are ``{key: [...]}`` rather than one object.
     """
+    key = key or module
+    bulk = key != module
+    empty = [] if bulk else {}
+
+    def diff_side(result, side):
+        return result["diff"][side][key] if bulk else result["diff"][side]
+
     start = lab.ovn.dump_nb()
     planned = lab.run(module, present, check=True)
     assert planned["changed"] is True and planned["commands"]
@@ -165,7 +173,8 @@ def rhythm(lab, module, present, absent):
     applied = lab.run(module, present)
     assert applied["changed"] is True
     assert applied["commands"] == planned["commands"], "check mode planned other changes than the real run made"
-    assert applied["diff"]["before"] == {} and applied["diff"]["after"] == applied[module]
+    assert diff_side(applied, "before") == empty and diff_side(applied, "after") == applied[key]
+    assert applied[key] == planned[key], "check mode previewed another result than the real run gave"
     assert lab.ovn.dump_nb() != start
 
     after_apply = lab.ovn.dump_nb()
@@ -173,13 +182,13 @@ def rhythm(lab, module, present, absent):
         again = lab.run(module, present, check=check)
         assert again["changed"] is False, again["commands"]
         assert again["commands"] == []
-        assert again[module] == applied[module]
-        assert again["diff"]["before"] == again["diff"]["after"]
+        assert again[key] == applied[key]
+        assert diff_side(again, "before") == diff_side(again, "after")
     assert lab.ovn.dump_nb() == after_apply
 
     planned_delete = lab.run(module, absent, check=True)
     assert planned_delete["changed"] is True and planned_delete["commands"]
-    assert planned_delete["diff"]["after"] == {} and planned_delete["diff"]["before"] == applied[module]
+    assert diff_side(planned_delete, "after") == empty and diff_side(planned_delete, "before") == applied[key]
     assert lab.ovn.dump_nb() == after_apply, "check mode wrote to the NB DB"
 
     deleted = lab.run(module, absent)

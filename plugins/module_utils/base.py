@@ -70,15 +70,19 @@ class KubedcModule(object):
 
 
 class OvnModule(KubedcModule):
-    """A module that converges one resource against the OVN Northbound DB.
+    """A module that converges one resource type against the OVN Northbound DB.
 
     ``resource_class`` is an ``OvnResource``; ``result_key`` names the returned
-    description of the declared object (``project_network``, ...).
+    description of the declared object (``fip``, ...). A module with a list
+    form names it in ``list_key`` (``fips``): when the task uses it, the
+    result carries the list of objects under that key, and ``removed``, the
+    names the task deleted (``state=absent``) or pruned (``exclusive``).
     """
 
     shared_argument_specs = (connection.NB_ARGUMENT_SPEC,)
     resource_class = None
     result_key = None
+    list_key = None
 
     def check_libraries(self):
         super(OvnModule, self).check_libraries()
@@ -102,6 +106,12 @@ class OvnModule(KubedcModule):
         before = resource.describe(have)
         after = resource.outcome(want, have, plan, values)
         result = dict(changed=plan.changed, commands=plan.describe())
+        if self.list_key is not None and want.get("bulk"):
+            result[self.list_key] = after
+            result["removed"] = resource.removed(want, have)
+            if self.diff_mode:
+                result["diff"] = dict(before={self.list_key: before}, after={self.list_key: after})
+            return result
         result[self.result_key] = after or {}
         if self.diff_mode:
             result["diff"] = dict(before=before or {}, after=after or {})

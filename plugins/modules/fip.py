@@ -28,21 +28,64 @@ description:
     leave through that network, from the FIP.
   - A FIP on a backend of a load balancer VIP on the other network type is refused, because the
     VIP's replies would then leave through the FIP's network and never reach the clients.
+  - The list form (O(fips)) converges many FIPs of one project in one task and one OVSDB
+    transaction; with O(exclusive=true) it also removes the project's FIPs that the list does
+    not name. Either every FIP in the list is valid and converged, or nothing is written.
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
   name:
     description:
       - Name of the FIP, unique within the project; a lower-case RFC 1123 label.
+      - Required unless O(fips) is set; mutually exclusive with it.
     type: str
-    required: true
   state:
     description:
-      - V(present) creates or updates the FIP; V(absent) deletes its NAT row and releases an
-        address allocated for it alone.
+      - V(present) creates or updates the FIP (or every FIP of O(fips)); V(absent) deletes its
+        NAT row and releases an address allocated for it alone.
     type: str
     choices: [present, absent]
     default: present
+  fips:
+    description:
+      - The list form. Each element declares one FIP of the project with the options of the
+        single form, and all of them are converged in one transaction. Errors name the element
+        (V(fips[3]\)) and its field.
+      - With O(state=absent), only O(fips[].name) is needed.
+      - Mutually exclusive with O(name) and the other options of a single FIP.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the FIP, unique within the project and the list.
+        type: str
+        required: true
+      eip:
+        description: As O(eip).
+        type: str
+      external_network_type:
+        description: As O(external_network_type).
+        type: str
+        choices: [cloud, public]
+      external_network:
+        description: As O(external_network).
+        type: str
+      ip_address:
+        description: As O(ip_address); required when O(state=present).
+        type: str
+      logical_port:
+        description: As O(logical_port).
+        type: str
+      external_mac:
+        description: As O(external_mac).
+        type: str
+  exclusive:
+    description:
+      - With O(fips) and O(state=present), also remove every FIP of the project that the list
+        does not name (GitOps-style pruning); V(fips=[]) then removes them all. Removals come
+        first in RV(commands).
+    type: bool
+    default: false
   eip:
     description:
       - Name of an EIP of the project (see M(kubedc.network.eip)) to use as the external address.
@@ -117,6 +160,21 @@ EXAMPLES = r"""
     logical_port: worker-0.acme-prod
     external_mac: 0a:00:00:00:10:30
 
+- name: Every FIP of acme-prod, in one task and one transaction; any other FIP there is removed
+  kubedc.network.fip:
+    organization: acme
+    project: prod
+    exclusive: true
+    fips:
+      - name: bastion
+        ip_address: 10.0.0.10
+      - name: db-admin
+        eip: db
+        ip_address: 10.0.0.20
+      - name: web-public
+        external_network_type: public
+        ip_address: 10.0.0.40
+
 - name: Remove a FIP
   kubedc.network.fip:
     organization: acme
@@ -128,7 +186,7 @@ EXAMPLES = r"""
 RETURN = r"""
 fip:
   description: The FIP after the task; empty when O(state=absent).
-  returned: always
+  returned: unless the list form O(fips) is used
   type: dict
   contains:
     name:
@@ -177,6 +235,33 @@ fip:
       description: The external MAC, for a distributed FIP; else null.
       type: str
       sample: null
+fips:
+  description:
+    - With the list form, the FIPs of the list after the task, in the order of the list, each as
+      RV(fip) describes; empty when O(state=absent).
+  returned: when O(fips) is used
+  type: list
+  elements: dict
+  sample:
+    - name: bastion
+      organization: acme
+      project: prod
+      namespace: acme-prod
+      external_ip: 100.65.0.101
+      ip_address: 10.0.0.10
+      eip: null
+      external_network: ext-cloud
+      network_type: cloud
+      logical_port: null
+      external_mac: null
+removed:
+  description:
+    - With the list form, the names of the FIPs the task removed (or would remove in check
+      mode) - those listed with O(state=absent), or those O(exclusive) pruned.
+  returned: when O(fips) is used
+  type: list
+  elements: str
+  sample: [old-bastion]
 commands:
   description:
     - The changes made, or in check mode the changes that would be made, one line per row
@@ -190,12 +275,12 @@ commands:
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import Fip
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import ITEM_KEYS, LIST_KEY, Fip
 
 
 class FipModule(OvnModule):
     argument_spec = dict(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
         organization=dict(type="str", required=True),
         project=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -205,14 +290,33 @@ class FipModule(OvnModule):
         ip_address=dict(type="str"),
         logical_port=dict(type="str"),
         external_mac=dict(type="str"),
+        fips=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                name=dict(type="str", required=True),
+                eip=dict(type="str"),
+                external_network_type=dict(type="str", choices=["cloud", "public"]),
+                external_network=dict(type="str"),
+                ip_address=dict(type="str"),
+                logical_port=dict(type="str"),
+                external_mac=dict(type="str"),
+            ),
+            mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network")],
+            required_together=[("logical_port", "external_mac")],
+        ),
+        exclusive=dict(type="bool", default=False),
     )
     module_kwargs = dict(
-        required_if=[("state", "present", ("ip_address",))],
-        mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network")],
+        required_one_of=[("name", "fips")],
+        required_if=[("state", "present", ("ip_address", "fips"), True)],
+        mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network")]
+        + [("fips", single) for single in ITEM_KEYS],
         required_together=[("logical_port", "external_mac")],
     )
     resource_class = Fip
     result_key = "fip"
+    list_key = LIST_KEY
 
 
 def main():

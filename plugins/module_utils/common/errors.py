@@ -22,6 +22,22 @@ class KubedcError(Exception):
         self.msg = msg
         self.details = details
 
+    def within(self, item, name=None):
+        """The same error, about item ``item`` (``fips[2]``) of a list option.
+
+        A field becomes ``fips[2].ip_address``; the message says which item it
+        is, by its name too, so a user finds it in a file of hundreds.
+        """
+        details = dict(self.details)
+        if "field" in details:
+            details["field"] = "{0}.{1}".format(item, details["field"])
+        where = "{0} ({1})".format(item, name) if name else item
+        return type(self).__new__(type(self)).rebuilt("{0}: {1}".format(where, self.msg), details)
+
+    def rebuilt(self, msg, details):
+        KubedcError.__init__(self, msg, **details)
+        return self
+
 
 class InvalidInput(KubedcError):
     """A parameter is wrong. Raised before anything is written."""

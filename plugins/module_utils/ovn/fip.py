@@ -41,8 +41,11 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection impo
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import eip_owner
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     KIND_KEY,
+    OBJECT_KEY,
+    CachedRow,
     Delete,
     Existing,
+    Late,
     Plan,
     is_ours,
     owned_by,
@@ -55,15 +58,18 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
     project_names,
     project_router,
     require_project,
-    vip_users,
+    vip_index,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
     DECLARED_KEY,
     OvnResource,
+    about,
     converge_gateway_chassis,
     converge_row,
+    declared_items,
     port_mac,
     prune_rows,
+    refuse_repeats,
     router_type_port,
     with_prefix,
 )
@@ -72,33 +78,53 @@ KIND = "fip"
 GATEWAY_KIND = "fip_gateway"
 EIP_KEY = "kubedc:eip"
 REROUTE_PRIORITY = 30000
+LIST_KEY = "fips"
+# The options of one FIP: the single form's top-level options, or a list element's.
+ITEM_KEYS = ("name", "eip", "external_network_type", "external_network", "ip_address", "logical_port", "external_mac")
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
-class FipState(object):
-    def __init__(self, want, session):
-        names = want["names"]
+def fip_owner(obj):
+    """The owner of the address allocated for FIP ``<namespace>/<name>`` alone."""
+    return "{0}/{1}".format(KIND, obj)
+
+
+class FipProject(object):
+    """One project's FIPs and what they depend on, read once and indexed by object."""
+
+    def __init__(self, names, session):
         self.names = names
-        self.object = want["object"]
-        self.router = project_router(session, names)
+        router = project_router(session, names)
+        self.router = CachedRow(router) if router is not None else None
         self.catalog = external_network.read_catalog(session)
-        self.nat = None
-        self.others = []
-        self.policy = None
+        self.nat_of = {}  # object -> the FIP's NAT row
+        self.policy_of = {}  # object -> the FIP's reroute policy
+        self.others = []  # every other NAT row of the router
         self.ports_by_name = {}
         if self.router is not None:
-            for nat in self.router.nat:
-                if owned_by(nat, KIND, self.object):
-                    self.nat = nat
+            for nat in [CachedRow(row) for row in self.router.nat]:
+                if nat.external_ids.get(KIND_KEY) == KIND and is_ours(nat):
+                    self.nat_of[nat.external_ids.get(OBJECT_KEY)] = nat
                 else:
                     self.others.append(nat)
-            for policy in self.router.policies:
-                if owned_by(policy, KIND, self.object):
-                    self.policy = policy
-            self.ports_by_name = dict((port.name, port) for port in self.router.ports)
-        self.auto = external_network.held(self.catalog, want["auto_owner"])
+            for policy in [CachedRow(row) for row in self.router.policies]:
+                if policy.external_ids.get(KIND_KEY) == KIND and is_ours(policy):
+                    self.policy_of[policy.external_ids.get(OBJECT_KEY)] = policy
+            self.ports_by_name = dict((port.name, port) for port in (CachedRow(row) for row in self.router.ports))
         self.ports = dict((p.name, p) for p in session.rows("Logical_Switch_Port"))
         self.switch = session.one("Logical_Switch", name=names.switch)
+
+    def objects(self):
+        """Every FIP of the project that left a trace: a NAT row, a policy or an address."""
+        prefix = fip_owner(self.names.namespace + "/")
+        found = set(self.nat_of) | set(self.policy_of)
+        for _row, pool in self.catalog.values():
+            found.update(owner[len(KIND) + 1:] for owner in pool.owners() if owner.startswith(prefix))
+        return found
+
+    def auto(self, obj):
+        """network -> addresses allocated for FIP ``obj`` alone."""
+        return external_network.held(self.catalog, fip_owner(obj))
 
     def network_of_port(self, router_port):
         """The external network a gateway port of the project router is on."""
@@ -113,61 +139,99 @@ class FipState(object):
             if port.external_ids.get(KIND_KEY) == GATEWAY_KIND and is_ours(port)
         )
 
-    def networks_of_other_fips(self):
-        return set(
-            self.network_of_port(nat.gateway_port[0])
-            for nat in self.others
-            if nat.external_ids.get(KIND_KEY) == KIND and is_ours(nat) and nat.gateway_port
-        )
-
     def gateway_port(self, network):
         return self.ports_by_name.get(self.names.gateway_router_port(network))
 
 
+class _Surroundings(object):
+    """What the FIPs a task declares must not clash with: everything on the router
+    that the task leaves as it is, indexed once (a scan per FIP would make a
+    thousand FIPs cost a million comparisons)."""
+
+    def __init__(self, have, touched):
+        self.by_external_ip = {}
+        self.by_target = {}
+        self.networks_in_use = set()
+        staying = list(have.others) + [nat for obj, nat in have.nat_of.items() if obj not in touched]
+        for nat in staying:
+            if nat.type in ("dnat_and_snat", "dnat"):
+                self.by_external_ip.setdefault(nat.external_ip, nat)
+            if nat.type == "dnat_and_snat":
+                self.by_target.setdefault(nat.logical_ip, nat)
+            if nat.external_ids.get(KIND_KEY) == KIND and is_ours(nat) and nat.gateway_port:
+                self.networks_in_use.add(have.network_of_port(nat.gateway_port[0]))
+        self.vip_users = vip_index(have.router)
+        self.vips_by_backend = {}
+        for lb in have.router.load_balancer if have.router is not None else []:
+            for vip, backends in sorted(lb.vips.items()):
+                for backend in backends.split(","):
+                    self.vips_by_backend.setdefault(backend.rsplit(":", 1)[0], []).append(vip)
+        # network -> the second gateway port planned (or kept) for FIPs there
+        self.gateways = {}
+        if have.router is not None:
+            self.router = Existing("Logical_Router", have.router)
+            self.cidr = validation.netaddr.IPNetwork(have.router.external_ids[CIDR_KEY])
+            self.egress = have.router.external_ids.get(EXTERNAL_NETWORK_KEY)
+
+
 class Fip(OvnResource):
-    def _declared(self, want):
-        names = want["names"]
+    def _declared(self, names, item):
         return self.declared(
             organization=names.organization,
             project=names.project,
-            name=want["name"],
-            eip=want["eip"],
-            external_network_type=want["network_type"],
-            external_network=want["external_network"],
-            ip_address=want["target"],
-            logical_port=want["logical_port"],
-            external_mac=want["external_mac"],
+            name=item["name"],
+            eip=item["eip"],
+            external_network_type=item["network_type"],
+            external_network=item["external_network"],
+            ip_address=item["target"],
+            logical_port=item["logical_port"],
+            external_mac=item["external_mac"],
         )
 
     def validate(self):
         p = self.params
-        name = validation.dns_label("name", p["name"])
+        bulk, raw_items = declared_items(p, LIST_KEY, ITEM_KEYS)
         names = project_names(p["organization"], p["project"], "project")
+        items = []
+        for label, raw in raw_items:
+            with about(label, raw.get("name")):
+                items.append(self._validate_item(names, label, raw))
+        refuse_repeats(items, "name", "name", "the name")
+        if self.state == "present":
+            refuse_repeats(items, "target", "ip_address", "the target")
+            refuse_repeats(items, "eip", "eip", "the EIP")
+        # describe() reports on the same objects, and only gets *have*.
+        self._want = dict(names=names, items=items, bulk=bulk, exclusive=bool(p.get("exclusive")))
+        return self._want
+
+    def _validate_item(self, names, label, raw):
+        name = validation.dns_label("name", raw["name"])
         obj = "{0}/{1}".format(names.namespace, name)
-        want = dict(
-            name=name,
-            names=names,
-            object=obj,
-            auto_owner="{0}/{1}".format(KIND, obj),
-        )
+        item = dict(label=label, name=name, object=obj, auto_owner=fip_owner(obj))
         if self.state == "absent":
-            return want
-        eip = p.get("eip")
+            return item
+        if raw.get("ip_address") is None:
+            raise InvalidInput("ip_address", None, "is required with state=present")
+        if raw.get("eip") is not None and (raw.get("external_network_type") or raw.get("external_network")):
+            raise InvalidInput("eip", raw["eip"], "and external_network_type/external_network are mutually exclusive")
+        if bool(raw.get("logical_port")) != bool(raw.get("external_mac")):
+            raise InvalidInput("logical_port", raw.get("logical_port"), "and external_mac go together: set both or neither")
+        eip = raw.get("eip")
         if eip is not None:
             eip = validation.dns_label("eip", eip)
-        target = validation.ipv4_address("ip_address", p["ip_address"])
-        mac = p.get("external_mac")
+        target = validation.ipv4_address("ip_address", raw["ip_address"])
+        mac = raw.get("external_mac")
         if mac is not None and not _MAC.match(mac.lower()):
             raise InvalidInput("external_mac", mac, "is not a MAC address like 0a:00:00:00:00:01")
-        want.update(
+        item.update(
             eip=eip,
-            network_type=p.get("external_network_type"),
-            external_network=p.get("external_network"),
+            network_type=raw.get("external_network_type"),
+            external_network=raw.get("external_network"),
             target=str(target),
-            logical_port=p.get("logical_port"),
+            logical_port=raw.get("logical_port"),
             external_mac=mac.lower() if mac else None,
         )
-        return want
+        return item
 
     def scope(self, want):
         names = want["names"]
@@ -187,64 +251,94 @@ class Fip(OvnResource):
             ]
 
         scope.refine = gateway_switch_ports
-        if want.get("logical_port"):
-            # The port, and the project switch to check that it sits on (not its other ports).
-            scope.root("Logical_Switch_Port", ["name", "==", want["logical_port"]], follow=False)
-            scope.root("Logical_Switch", ["name", "==", want["names"].switch], follow=False)
+        distributed = sorted(set(item["logical_port"] for item in want["items"] if item.get("logical_port")))
+        if distributed:
+            # The ports, and the project switch to check that they sit on (not its other ports).
+            for port in distributed:
+                scope.root("Logical_Switch_Port", ["name", "==", port], follow=False)
+            scope.root("Logical_Switch", ["name", "==", names.switch], follow=False)
         return external_network.catalog_scope(scope)
 
     def read(self, session, want):
-        return FipState(want, session)
+        return FipProject(want["names"], session)
 
     # -- planning ---------------------------------------------------------
 
-    def _address(self, plan, want, have):
+    def plan(self, session, want, have):
+        plan = Plan()
+        items = want["items"]
+        declared = set(item["object"] for item in items)
+        if self.state == "absent":
+            for item in items:
+                self._plan_removal(plan, have, item["object"])
+            self._remove_unused_gateways(plan, have, _Surroundings(have, declared).networks_in_use)
+            return plan
+        require_project(have.router, want["names"])
+        # Pruning first, so that a plan under review shows what goes before what comes.
+        pruned = sorted(have.objects() - declared) if want["exclusive"] else []
+        for obj in pruned:
+            self._plan_removal(plan, have, obj)
+        around = _Surroundings(have, declared | set(pruned))
+        for item in items:
+            with about(item["label"], item["name"]):
+                self._plan_fip(plan, want["names"], item, have, around)
+        self._remove_unused_gateways(plan, have, around.networks_in_use)
+        return plan
+
+    def removed(self, want, have):
+        """Names of the FIPs this task deletes: those listed (absent) or pruned (exclusive)."""
+        existing = have.objects()
+        declared = set(item["object"] for item in want["items"])
+        if self.state == "absent":
+            gone = existing & declared
+        elif want["exclusive"] and have.router is not None:
+            gone = existing - declared
+        else:
+            gone = set()
+        return sorted(obj.split("/", 1)[1] for obj in gone)
+
+    def _plan_removal(self, plan, have, obj):
+        router = Existing("Logical_Router", have.router) if have.router is not None else None
+        if obj in have.nat_of:
+            plan.add(Delete(Existing("NAT", have.nat_of[obj]), router, "nat"))
+        if obj in have.policy_of:
+            plan.add(Delete(Existing("Logical_Router_Policy", have.policy_of[obj]), router, "policies"))
+        for network, addresses in sorted(have.auto(obj).items()):
+            for address in addresses:
+                ipam.release(plan, *have.catalog[network], address=address, owner=fip_owner(obj))
+
+    def _address(self, plan, names, item, have):
         """(network, address, eip name or None) for the FIP, allocating if needed."""
-        if want["eip"] is not None:
-            network, address = external_network.first_held(have.catalog, eip_owner(want["names"].namespace, want["eip"]))
+        if item["eip"] is not None:
+            network, address = external_network.first_held(have.catalog, eip_owner(names.namespace, item["eip"]))
             if address is None:
                 raise InvalidInput(
                     "eip",
-                    want["eip"],
-                    "is not an EIP of project {0}: reserve it with kubedc.network.eip first".format(
-                        want["names"].namespace
-                    ),
+                    item["eip"],
+                    "is not an EIP of project {0}: reserve it with kubedc.network.eip first".format(names.namespace),
                 )
-            return network, address, want["eip"]
+            return network, address, item["eip"]
         network = external_network.choose(
             have.catalog,
-            name=want["external_network"],
-            network_type=want["network_type"],
+            name=item["external_network"],
+            network_type=item["network_type"],
             type_field="external_network_type",
             default_type="cloud",
         )
-        held = have.auto.get(network)
+        held = have.auto(item["object"]).get(network)
         if held:
             return network, held[0], None
         switch, pool = have.catalog[network]
-        return network, ipam.allocate(plan, switch, pool, want["auto_owner"], None, "external_network_type"), None
+        return network, ipam.allocate(plan, switch, pool, item["auto_owner"], None, "external_network_type"), None
 
-    def plan(self, session, want, have):
-        plan = Plan()
-        if self.state == "absent":
-            if have.nat is not None:
-                plan.add(Delete(Existing("NAT", have.nat), Existing("Logical_Router", have.router), "nat"))
-            if have.policy is not None:
-                plan.add(Delete(Existing("Logical_Router_Policy", have.policy), Existing("Logical_Router", have.router), "policies"))
-            for network, addresses in sorted(have.auto.items()):
-                for address in addresses:
-                    plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[network][0]), address, want["auto_owner"]))
-            self._remove_unused_gateways(plan, want, have, keep=None)
-            return plan
-        names = want["names"]
-        require_project(have.router, names)
-        cidr = validation.netaddr.IPNetwork(have.router.external_ids[CIDR_KEY])
-        validation.host_in("ip_address", want["target"], cidr)
-        network, address, eip_name = self._address(plan, want, have)
-        egress = have.router.external_ids.get(EXTERNAL_NETWORK_KEY)
-        self._check_clashes(want, have, address)
-        self._check_load_balancers(want, have, network)
-        router = Existing("Logical_Router", have.router)
+    def _plan_fip(self, plan, names, item, have, around):
+        validation.host_in("ip_address", item["target"], around.cidr)
+        network, address, eip_name = self._address(plan, names, item, have)
+        egress = around.egress
+        self._check_clashes(item, have, around, address)
+        self._check_load_balancers(item, have, around, network)
+        router = around.router
+        policy = have.policy_of.get(item["object"])
         if network == egress:
             gateway_port = have.gateway_port(network)
             if gateway_port is None:
@@ -253,46 +347,46 @@ class Fip(OvnResource):
                     "project_network first".format(names.namespace, network)
                 )
             gateway_ref = Existing("Logical_Router_Port", gateway_port)
-            if have.policy is not None:
-                plan.add(Delete(Existing("Logical_Router_Policy", have.policy), router, "policies"))
+            if policy is not None:
+                plan.add(Delete(Existing("Logical_Router_Policy", policy), router, "policies"))
         else:
-            gateway_ref = self._plan_gateway(plan, want, have, network, egress)
+            if network not in around.gateways:
+                around.gateways[network] = self._plan_gateway(plan, names, have, network, egress)
+            around.networks_in_use.add(network)
+            gateway_ref = around.gateways[network]
             converge_row(
                 plan,
                 "Logical_Router_Policy",
-                have.policy,
+                policy,
                 dict(
                     priority=REROUTE_PRIORITY,
-                    match="ip4.src == {0}".format(want["target"]),
+                    match="ip4.src == {0}".format(item["target"]),
                     action="reroute",
                     nexthops=[str(have.catalog[network][1].gateway)],
-                    external_ids=ownership(KIND, want["object"]),
+                    external_ids=ownership(KIND, item["object"]),
                 ),
-                "reroute",
+                "reroute:" + item["name"],
                 router,
                 "policies",
             )
         columns = dict(
             type="dnat_and_snat",
             external_ip=address,
-            logical_ip=want["target"],
+            logical_ip=item["target"],
             gateway_port=[gateway_ref],
-            logical_port=[want["logical_port"]] if want["logical_port"] else [],
-            external_mac=[want["external_mac"]] if want["external_mac"] else [],
-            external_ids=ownership(KIND, want["object"], **{EIP_KEY: eip_name or "", DECLARED_KEY: self._declared(want)}),
+            logical_port=[item["logical_port"]] if item["logical_port"] else [],
+            external_mac=[item["external_mac"]] if item["external_mac"] else [],
+            external_ids=ownership(KIND, item["object"], **{EIP_KEY: eip_name or "", DECLARED_KEY: self._declared(names, item)}),
         )
-        converge_row(plan, "NAT", have.nat, columns, "fip", router, "nat")
-        # An address allocated for the FIP alone on another network is given back.
-        for other, addresses in sorted(have.auto.items()):
+        converge_row(plan, "NAT", have.nat_of.get(item["object"]), columns, "fip:" + item["name"], router, "nat")
+        # An address allocated for the FIP alone on another network, or before it used an EIP, is given back.
+        for other, addresses in sorted(have.auto(item["object"]).items()):
             for stale in addresses:
                 if eip_name is not None or other != network:
-                    plan.add(ipam.Release(Existing("Logical_Switch", have.catalog[other][0]), stale, want["auto_owner"]))
-        self._remove_unused_gateways(plan, want, have, keep=network if network != egress else None)
-        return plan
+                    ipam.release(plan, *have.catalog[other], address=stale, owner=item["auto_owner"])
 
-    def _plan_gateway(self, plan, want, have, network, egress):
+    def _plan_gateway(self, plan, names, have, network, egress):
         """The project's gateway port on a second network, for FIPs there."""
-        names = want["names"]
         obj = "{0}/{1}".format(names.namespace, network)
         ids = ownership(GATEWAY_KIND, obj)
         switch, pool = have.catalog[network]
@@ -317,7 +411,7 @@ class Fip(OvnResource):
             "Logical_Router_Port",
             port_row,
             dict(name=port_name, networks=networks, external_ids=ids),
-            "fip-gateway-port",
+            "fip-gateway-port:" + network,
             Existing("Logical_Router", have.router),
             "ports",
             create_only=dict(mac=port_mac(port_name)),
@@ -328,17 +422,16 @@ class Fip(OvnResource):
             "Logical_Switch_Port",
             have.ports.get(names.gateway_switch_port(network)),
             router_type_port(names.gateway_switch_port(network), port_name, ids),
-            "fip-gateway-switch-port",
+            "fip-gateway-switch-port:" + network,
             Existing("Logical_Switch", switch),
             "ports",
         )
         return port
 
-    def _remove_unused_gateways(self, plan, want, have, keep):
+    def _remove_unused_gateways(self, plan, have, in_use):
         """Remove second gateway ports that no FIP of the project needs any more."""
-        used = have.networks_of_other_fips()
         for network, port in sorted(have.secondary_gateways().items()):
-            if network == keep or network in used:
+            if network in in_use:
                 continue
             plan.add(Delete(Existing("Logical_Router_Port", port), Existing("Logical_Router", have.router), "ports"))
             switch, pool = have.catalog[network]
@@ -347,79 +440,78 @@ class Fip(OvnResource):
                 prune_rows(plan, "Logical_Switch_Port", [switch_port], Existing("Logical_Switch", switch), "ports")
             owner = "{0}/{1}/{2}".format(GATEWAY_KIND, have.names.namespace, network)
             for address in pool.addresses_of(owner):
-                plan.add(ipam.Release(Existing("Logical_Switch", switch), address, owner))
+                ipam.release(plan, switch, pool, address, owner)
 
-    def _check_load_balancers(self, want, have, network):
+    def _check_load_balancers(self, item, have, around, network):
         """Refuse a FIP on a backend of a VIP on the other network type (Kube-DC's documented conflict)."""
         fip_type = have.catalog[network][1].network_type
-        for lb in have.router.load_balancer:
-            for vip, backends in sorted(lb.vips.items()):
-                if want["target"] not in [b.rsplit(":", 1)[0] for b in backends.split(",")]:
-                    continue
-                vip_network = external_network.network_of(have.catalog, vip.rsplit(":", 1)[0])
-                vip_type = have.catalog[vip_network][1].network_type if vip_network else None
-                if vip_type is not None and vip_type != fip_type:
-                    raise Conflict(
-                        "ip_address: {0!r} backs load balancer VIP {1} on the {2} network {3}; a {4} FIP "
-                        "on it would send the VIP's replies out through {5}, and clients would never get "
-                        "them. Expose the workload one way only, or use the same network type for "
-                        "both.".format(want["target"], vip, vip_type, vip_network, fip_type, network),
-                        field="ip_address",
-                        value=want["target"],
-                    )
-
-    def _check_clashes(self, want, have, address):
-        for nat in have.others:
-            if nat.type in ("dnat_and_snat", "dnat") and nat.external_ip == address:
+        for vip in around.vips_by_backend.get(item["target"], []):
+            vip_network = external_network.network_of(have.catalog, vip.rsplit(":", 1)[0])
+            vip_type = have.catalog[vip_network][1].network_type if vip_network else None
+            if vip_type is not None and vip_type != fip_type:
                 raise Conflict(
-                    "{0} is already used by NAT {1}{2}; an address carries one FIP".format(
-                        address, row_label("NAT", nat), "" if is_ours(nat) else " (not managed by kubedc.network)"
-                    ),
-                    field="eip",
-                )
-            if nat.type == "dnat_and_snat" and nat.logical_ip == want["target"]:
-                raise Conflict(
-                    "ip_address: {0!r} already has a floating IP: NAT {1}".format(want["target"], row_label("NAT", nat)),
+                    "ip_address: {0!r} backs load balancer VIP {1} on the {2} network {3}; a {4} FIP "
+                    "on it would send the VIP's replies out through {5}, and clients would never get "
+                    "them. Expose the workload one way only, or use the same network type for "
+                    "both.".format(item["target"], vip, vip_type, vip_network, fip_type, network),
                     field="ip_address",
-                    value=want["target"],
+                    value=item["target"],
                 )
-        users = vip_users(have.router, address)
-        if users:
+
+    def _check_clashes(self, item, have, around, address):
+        preview = address.preview if isinstance(address, Late) else address
+        nat = around.by_external_ip.get(preview)
+        if nat is not None:
             raise Conflict(
-                "{0} is shared by load balancer VIPs ({1}); a FIP needs an address of its own".format(address, ", ".join(users)),
+                "{0} is already used by NAT {1}{2}; an address carries one FIP".format(
+                    preview, row_label("NAT", nat), "" if is_ours(nat) else " (not managed by kubedc.network)"
+                ),
                 field="eip",
             )
-        if want["logical_port"]:
-            port = have.ports.get(want["logical_port"])
+        nat = around.by_target.get(item["target"])
+        if nat is not None:
+            raise Conflict(
+                "ip_address: {0!r} already has a floating IP: NAT {1}".format(item["target"], row_label("NAT", nat)),
+                field="ip_address",
+                value=item["target"],
+            )
+        users = around.vip_users.get(preview)
+        if users:
+            raise Conflict(
+                "{0} is shared by load balancer VIPs ({1}); a FIP needs an address of its own".format(preview, ", ".join(users)),
+                field="eip",
+            )
+        if item["logical_port"]:
+            port = have.ports.get(item["logical_port"])
             on_switch = have.switch is not None and port is not None and port.uuid in ref_uuids(have.switch, "ports")
             if not on_switch:
                 raise InvalidInput(
-                    "logical_port", want["logical_port"],
+                    "logical_port", item["logical_port"],
                     "is not a port on the project switch {0}".format(have.names.switch),
                 )
 
     # -- reporting --------------------------------------------------------
 
-    def _view(self, want, nat_columns, network, have):
-        names = want["names"]
+    def _view(self, names, name, columns, network, have):
         return dict(
-            name=want["name"],
+            name=name,
             organization=names.organization,
             project=names.project,
             namespace=names.namespace,
-            external_ip=nat_columns["external_ip"],
-            ip_address=nat_columns["logical_ip"],
-            eip=nat_columns["eip"] or None,
+            external_ip=columns["external_ip"],
+            ip_address=columns["logical_ip"],
+            eip=columns["eip"] or None,
             external_network=network,
             network_type=have.catalog[network][1].network_type if network in have.catalog else None,
-            logical_port=nat_columns["logical_port"] or None,
-            external_mac=nat_columns["external_mac"] or None,
+            logical_port=columns["logical_port"] or None,
+            external_mac=columns["external_mac"] or None,
         )
 
-    def describe(self, have):
-        if have.nat is None:
-            return {}
-        nat = have.nat
+    def view_of(self, have, obj):
+        """The FIP ``obj`` as it is in the NB, or None."""
+        nat = have.nat_of.get(obj)
+        if nat is None:
+            return None
         columns = dict(
             external_ip=nat.external_ip,
             logical_ip=nat.logical_ip,
@@ -427,28 +519,42 @@ class Fip(OvnResource):
             logical_port=nat.logical_port[0] if nat.logical_port else None,
             external_mac=nat.external_mac[0] if nat.external_mac else None,
         )
-        want = dict(name=have.object.split("/", 1)[1], names=have.names)
-        return self._view(want, columns, external_network.network_of(have.catalog, nat.external_ip), have)
+        network = external_network.network_of(have.catalog, nat.external_ip)
+        return self._view(have.names, obj.split("/", 1)[1], columns, network, have)
+
+    def describe(self, have):
+        want = self._want
+        objects = [item["object"] for item in want["items"]]
+        if want["bulk"]:
+            objects += [o for o in sorted(have.objects()) if o not in objects and want["exclusive"]]
+            return [view for view in (self.view_of(have, obj) for obj in objects) if view is not None]
+        return self.view_of(have, objects[0]) or {}
 
     def outcome(self, want, have, plan, values):
         if self.state == "absent":
-            return {}
-        network, address, eip_name = None, None, want["eip"]
+            return [] if want["bulk"] else {}
+        names = want["names"]
+        allocated = {}
         for op in plan.ops:
-            # Only the FIP's own allocation: a second gateway port may allocate too.
-            if isinstance(op, ipam.Allocate) and op.owner == want["auto_owner"]:
-                network, address = op.pool_ref.label, values.get(op.slot, op.address.preview)
-        if address is None:
-            if eip_name is not None:
-                network, address = external_network.first_held(have.catalog, eip_owner(want["names"].namespace, eip_name))
+            # Only a FIP's own allocation: a second gateway port may allocate too.
+            if isinstance(op, ipam.Allocate):
+                allocated[op.owner] = (op.pool_ref.label, values.get(op.slot, op.address.preview))
+        views = []
+        for item in want["items"]:
+            eip_name = item["eip"]
+            if item["auto_owner"] in allocated:
+                network, address = allocated[item["auto_owner"]]
+            elif eip_name is not None:
+                network, address = external_network.first_held(have.catalog, eip_owner(names.namespace, eip_name))
             else:
-                network = external_network.choose(have.catalog, want["external_network"], want["network_type"], "external_network_type", "cloud")
-                address = have.auto[network][0]
-        columns = dict(
-            external_ip=address,
-            logical_ip=want["target"],
-            eip=eip_name,
-            logical_port=want["logical_port"],
-            external_mac=want["external_mac"],
-        )
-        return self._view(want, columns, network, have)
+                network = external_network.choose(have.catalog, item["external_network"], item["network_type"], "external_network_type", "cloud")
+                address = have.auto(item["object"])[network][0]
+            columns = dict(
+                external_ip=address,
+                logical_ip=item["target"],
+                eip=eip_name,
+                logical_port=item["logical_port"],
+                external_mac=item["external_mac"],
+            )
+            views.append(self._view(names, item["name"], columns, network, have))
+        return views if want["bulk"] else views[0]

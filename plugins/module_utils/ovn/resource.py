@@ -15,11 +15,14 @@ back is put right, and a row that merely looks different in columns we do not
 manage (a MAC chosen at creation) is left alone.
 """
 
+import contextlib
 import hashlib
 import json
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     Conflict,
+    InvalidInput,
+    KubedcError,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     KIND_KEY,
@@ -172,6 +175,58 @@ def refuse_foreign(row, table, what):
 
 
 DECLARED_KEY = "kubedc:declared"
+
+
+def declared_items(params, list_key, single_keys):
+    """The objects one task declares: ``(bulk, [(item label, parameters), ...])``.
+
+    The list form (``fips: [...]``) gives one item per element, labelled
+    ``fips[<index>]``; the single form is a list of one, labelled None, so its
+    errors read exactly as they always did. ``exclusive`` is checked here
+    because its meaning is the same for every module: prune, after a
+    converge, what the list no longer names.
+    """
+    state = params.get("state", "present")
+    bulk = params.get(list_key) is not None
+    if params.get("exclusive"):
+        if not bulk:
+            raise InvalidInput(
+                "exclusive", True, "needs the list form ({0}: [...]); it removes the objects of the "
+                "project that the list does not name".format(list_key),
+            )
+        if state != "present":
+            raise InvalidInput(
+                "exclusive", True, "only applies with state=present; state=absent removes exactly "
+                "the objects the list names",
+            )
+    if bulk:
+        return True, [("{0}[{1}]".format(list_key, index), item) for index, item in enumerate(params[list_key])]
+    return False, [(None, dict((key, params.get(key)) for key in single_keys))]
+
+
+@contextlib.contextmanager
+def about(item, name=None):
+    """Errors raised inside name the list item they are about (``fips[2] (bastion): ...``)."""
+    if item is None:
+        yield
+        return
+    try:
+        yield
+    except KubedcError as exc:
+        raise exc.within(item, name)
+
+
+def refuse_repeats(items, key, field, what):
+    """Refuse two items of one list that declare the same ``key`` (a name, a target)."""
+    seen = {}
+    for item in items:
+        value = item.get(key)
+        if value is None:
+            continue
+        if value in seen:
+            with about(item["label"], item["name"]):
+                raise InvalidInput(field, value, "is {0} of {1} too; each may appear once in the list".format(what, seen[value]))
+        seen[value] = "{0} ({1})".format(item["label"], item["name"])
 
 
 class OvnResource(object):
