@@ -34,6 +34,7 @@ import uuid
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.kubedc.network.plugins.module_utils.ovn import jsonstream
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     ConnectionFailed,
     InvalidInput,
@@ -43,6 +44,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.errors impor
 try:
     import ovs.db.data
     import ovs.db.idl
+    import ovs.json
     import ovs.jsonrpc
     import ovs.poller
     import ovs.stream
@@ -448,6 +450,8 @@ def connect(params, scope):
     if timeout <= 0:
         raise InvalidInput("ovn_nb_timeout", timeout, "must be a positive number of seconds")
     _configure_tls(params, remotes)
+    # Decoding what the NB sends is most of a large task's read time; see jsonstream.py.
+    jsonstream.install(ovs.json)
     deadline = time.monotonic() + timeout
 
     remote, schema = _fetch_schema(remotes, deadline)
