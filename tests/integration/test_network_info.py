@@ -84,3 +84,16 @@ def test_drift_is_what_a_converge_would_change(datacenter):
     lab.run("fip", dict(WHO, name="bastion", ip_address="10.0.0.11"))
     lab.run("lb_binding", dict(WHO, name="https", eip="web", port=443, backends=["10.0.0.20:8443"]))
     assert lab.run("network_info", WHO)["network"]["drift"] == []
+
+
+def test_fips_of_a_list_are_gathered_and_replayed_one_by_one(lab, ext_cloud):
+    lab.run("project_network", PROJECT)
+    lab.run("fip", dict(WHO, fips=[dict(name="f%02d" % i, ip_address="10.0.0.%d" % (10 + i)) for i in range(40)]))
+    network = lab.run("network_info", WHO)["network"]
+    assert len(network["fips"]) == 40 and network["drift"] == []
+    row = lab.ovn.nbctl("--bare", "--columns=_uuid", "find", "NAT", "logical_ip=10.0.0.17").strip()
+    lab.ovn.nbctl("set", "NAT", row, "logical_ip=10.0.0.99")
+    drift = lab.run("network_info", WHO)["network"]["drift"]
+    assert [(d["declaration"], d["commands"]) for d in drift] == [
+        ("fip acme-prod/f07", ["update NAT dnat_and_snat 100.65.0.108 -> 10.0.0.99: logical_ip=10.0.0.17"])
+    ]

@@ -28,7 +28,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     row_label,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import KIND as FIP_KIND
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import Fip
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import Fip, FipProject
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import (
     BINDING_KEY_PREFIX,
     LbBinding,
@@ -46,15 +46,21 @@ def _connection_params(params):
     return dict((k, params.get(k)) for k in connection.NB_ARGUMENT_SPEC)
 
 
-def _replay(resource_class, declared, params, session):
-    """The commands a converge of a recorded declaration would make now, or its error."""
+def _replay(resource_class, declared, params, session, have=None):
+    """The commands a converge of a recorded declaration would make now, or its error.
+
+    ``have`` is what the resource reads, when it was read once for the whole
+    project (FIPs): a replay per FIP must not re-read the project per FIP.
+    """
     replay = dict(_connection_params(params))
     replay.update(json.loads(declared))
     replay["state"] = "present"
     resource = resource_class(replay)
     try:
         want = resource.validate()
-        return resource.plan(session, want, resource.read(session, want)).describe(), None
+        if have is None:
+            have = resource.read(session, want)
+        return resource.plan(session, want, have).describe(), None
     except KubedcError as exc:
         return [], exc.msg
 
@@ -96,15 +102,15 @@ def _gather(params, base, project, want, project_resource, session):
                 eip_want = eip.validate()
                 result["eips"].append(eip.describe(eip.read(session, eip_want)))
 
+    fips = FipProject(names, session)
     for nat in sorted(router.nat, key=lambda n: (n.type, n.external_ip, n.logical_ip)):
         result["nat"].append(dict(type=nat.type, external_ip=nat.external_ip, logical_ip=nat.logical_ip, owner=_owner(nat)))
         if nat.external_ids.get(KIND_KEY) == FIP_KIND and is_ours(nat):
-            name = nat.external_ids.get(OBJECT_KEY, "/").split("/", 1)[1]
-            fip = Fip(dict(base, project=project, name=name, state="absent"))
-            fip_want = fip.validate()
-            result["fips"].append(fip.describe(fip.read(session, fip_want)))
+            obj = nat.external_ids.get(OBJECT_KEY, "/")
+            name = obj.split("/", 1)[1]
+            result["fips"].append(Fip(dict(base, project=project, name=name, state="absent")).view_of(fips, obj))
             if nat.external_ids.get(DECLARED_KEY):
-                commands, error = _replay(Fip, nat.external_ids[DECLARED_KEY], params, session)
+                commands, error = _replay(Fip, nat.external_ids[DECLARED_KEY], params, session, have=fips)
                 if commands or error:
                     drift.append(dict(declaration="fip {0}/{1}".format(names.namespace, name), commands=commands, error=error))
 
