@@ -20,6 +20,9 @@ description:
     then it is only reserved.
   - O(state=absent) releases the address. This is refused while NAT rows or load balancer VIPs
     on the project router still use it, unless O(force=true).
+  - The list form (O(eips)) converges many EIPs of one project in one task and one OVSDB
+    transaction; with O(exclusive=true) it also releases the project's EIPs that the list does
+    not name. Either every EIP in the list is valid and converged, or nothing is written.
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
@@ -28,14 +31,50 @@ options:
       - Name of the EIP, unique within the project; a lower-case RFC 1123 label.
       - V(default-gw) is the project's default-gateway address, which
         M(kubedc.network.project_network) manages, and cannot be used.
+      - Required unless O(eips) is set; mutually exclusive with it.
     type: str
-    required: true
   state:
     description:
-      - V(present) reserves the address; V(absent) releases it.
+      - V(present) reserves the address (or the address of every EIP of O(eips)); V(absent)
+        releases it.
     type: str
     choices: [present, absent]
     default: present
+  eips:
+    description:
+      - The list form. Each element declares one EIP of the project with the options of the
+        single form, and all of them are converged in one transaction, so that no two of them
+        get the same address. Errors name the element (V(eips[3]\)) and its field.
+      - With O(state=absent), only O(eips[].name) is needed.
+      - Mutually exclusive with O(name) and the other options of a single EIP.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description:
+          - Name of the EIP, unique within the project and the list. V(default-gw) cannot be
+            used, as for O(name).
+        type: str
+        required: true
+      external_network_type:
+        description: As O(external_network_type).
+        type: str
+        choices: [cloud, public]
+      external_network:
+        description: As O(external_network).
+        type: str
+      address:
+        description: As O(address); no two elements of the list may request the same address.
+        type: str
+  exclusive:
+    description:
+      - With O(eips) and O(state=present), also release every EIP of the project that the list
+        does not name (GitOps-style pruning); V(eips=[]) then releases them all. Releases come
+        first in RV(commands).
+      - An EIP to release that NAT rows or load balancer VIPs still use is refused, naming them,
+        unless O(force=true).
+    type: bool
+    default: false
   external_network_type:
     description:
       - The kind of external network to allocate from. Defaults to V(cloud) when
@@ -53,9 +92,9 @@ options:
     type: str
   force:
     description:
-      - With O(state=absent), release the address even while NAT rows or load balancer VIPs
-        still use it. Traffic to it keeps flowing to those rows, and the pool may hand the
-        address to someone else.
+      - With O(state=absent), or for the EIPs O(exclusive) releases, release the address even
+        while NAT rows or load balancer VIPs still use it. Traffic to it keeps flowing to those
+        rows, and the pool may hand the address to someone else.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -88,6 +127,19 @@ EXAMPLES = r"""
     name: bastion
     address: 100.65.0.200
 
+- name: Every EIP of acme-prod, in one task and one transaction; any other EIP there is released
+  kubedc.network.eip:
+    organization: acme
+    project: prod
+    exclusive: true
+    eips:
+      - name: web
+        external_network_type: public
+      - name: bastion
+        address: 100.65.0.200
+      - name: db
+  register: project_eips
+
 - name: Release an address nothing uses any more
   kubedc.network.eip:
     organization: acme
@@ -99,7 +151,7 @@ EXAMPLES = r"""
 RETURN = r"""
 eip:
   description: The EIP after the task; empty when O(state=absent).
-  returned: always
+  returned: unless the list form O(eips) is used
   type: dict
   contains:
     name:
@@ -137,6 +189,38 @@ eip:
       type: list
       elements: str
       sample: ["NAT dnat_and_snat 198.51.100.2 -> 10.0.0.7"]
+eips:
+  description:
+    - With the list form, the EIPs of the list after the task, in the order of the list, each as
+      RV(eip) describes; empty when O(state=absent).
+  returned: when O(eips) is used
+  type: list
+  elements: dict
+  sample:
+    - name: web
+      organization: acme
+      project: prod
+      namespace: acme-prod
+      address: 198.51.100.2
+      external_network: ext-public
+      network_type: public
+      users: []
+    - name: bastion
+      organization: acme
+      project: prod
+      namespace: acme-prod
+      address: 100.65.0.200
+      external_network: ext-cloud
+      network_type: cloud
+      users: []
+removed:
+  description:
+    - With the list form, the names of the EIPs whose addresses the task released (or would
+      release in check mode) - those listed with O(state=absent), or those O(exclusive) pruned.
+  returned: when O(eips) is used
+  type: list
+  elements: str
+  sample: [old-web]
 commands:
   description:
     - The changes made, or in check mode the changes that would be made, one line per row
@@ -148,12 +232,12 @@ commands:
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import Eip
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import ITEM_KEYS, LIST_KEY, Eip
 
 
 class EipModule(OvnModule):
     argument_spec = dict(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
         organization=dict(type="str", required=True),
         project=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -161,9 +245,25 @@ class EipModule(OvnModule):
         external_network=dict(type="str"),
         address=dict(type="str"),
         force=dict(type="bool", default=False),
+        eips=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                name=dict(type="str", required=True),
+                external_network_type=dict(type="str", choices=["cloud", "public"]),
+                external_network=dict(type="str"),
+                address=dict(type="str"),
+            ),
+        ),
+        exclusive=dict(type="bool", default=False),
+    )
+    module_kwargs = dict(
+        required_one_of=[("name", "eips")],
+        mutually_exclusive=[("eips", single) for single in ITEM_KEYS],
     )
     resource_class = Eip
     result_key = "eip"
+    list_key = LIST_KEY
 
 
 def main():

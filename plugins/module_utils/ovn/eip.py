@@ -15,6 +15,12 @@ reserved and answered by nothing, as a Kube-OVN ``OvnEip`` of type ``nat`` is.
 Releasing an address that NAT rows or load balancer VIPs on the project
 router still use is refused unless ``force``, because the pool would hand it
 out again while traffic still flows to it.
+
+The list form (``eips: [...]``) declares many EIPs of one project in one task
+and one transaction: the project is read once, what uses each address is
+indexed once, and all allocations come from one plan, so they never collide.
+With ``exclusive`` the project's EIPs that the list does not name are
+released, first in the plan; the single form is a list of one.
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
@@ -25,6 +31,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.common import valid
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import external_network, ipam
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
+    CachedRow,
     Plan,
     row_label,
 )
@@ -32,12 +39,20 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
     project_names,
     project_router,
     require_project,
-    vip_users,
+    vip_index,
 )
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import OvnResource
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
+    OvnResource,
+    about,
+    declared_items,
+    refuse_repeats,
+)
 
 KIND = "eip"
 RESERVED_NAMES = ("default-gw",)
+LIST_KEY = "eips"
+# The options of one EIP: the single form's top-level options, or a list element's.
+ITEM_KEYS = ("name", "address", "external_network", "external_network_type")
 
 
 def eip_owner(namespace, name):
@@ -45,49 +60,88 @@ def eip_owner(namespace, name):
     return "{0}/{1}/{2}".format(KIND, namespace, name)
 
 
-class EipState(object):
-    def __init__(self, want, session):
-        self.names = want["names"]
-        self.owner = want["owner"]
-        self.router = project_router(session, self.names)
-        self.catalog = external_network.read_catalog(session)
-        # The address this EIP holds, per external network (normally one in all).
-        self.held = external_network.held(self.catalog, self.owner)
+class EipProject(object):
+    """One project's EIPs and what uses their addresses, read once and indexed."""
 
-    @property
-    def address(self):
-        return external_network.first_held(self.catalog, self.owner)
+    def __init__(self, names, session):
+        self.names = names
+        self.router = project_router(session, names)
+        self.catalog = external_network.read_catalog(session)
+        self.prefix = eip_owner(names.namespace, "")
+        # address -> the NAT rows and load balancer VIPs on the project router that use it
+        self.users_of = vip_index(self.router)
+        for row in self.router.nat if self.router is not None else []:
+            nat = CachedRow(row)
+            self.users_of.setdefault(nat.external_ip, []).append("NAT " + row_label("NAT", nat))
+
+    def owner(self, name):
+        return eip_owner(self.names.namespace, name)
+
+    def held(self, name):
+        """network -> the addresses EIP ``name`` holds (normally one in all)."""
+        return external_network.held(self.catalog, self.owner(name))
+
+    def address_of(self, name):
+        """(network, address) of EIP ``name``, or (None, None)."""
+        return external_network.first_held(self.catalog, self.owner(name))
+
+    def objects(self):
+        """The names of every EIP of the project: every owner of an address of this project's kind."""
+        found = set()
+        for _row, pool in self.catalog.values():
+            found.update(owner[len(self.prefix):] for owner in pool.owners() if owner.startswith(self.prefix))
+        return found
 
     def users(self, address):
         """What on the project router sends or receives traffic on ``address``."""
-        if self.router is None:
-            return []
-        nat = ["NAT " + row_label("NAT", row) for row in self.router.nat if row.external_ip == address]
-        return sorted(nat + vip_users(self.router, address))
+        return sorted(self.users_of.get(address, []))
 
 
 class Eip(OvnResource):
     def validate(self):
         p = self.params
-        name = validation.dns_label("name", p["name"])
+        bulk, raw_items = declared_items(p, LIST_KEY, ITEM_KEYS)
+        items = []
+        for label, raw in raw_items:
+            with about(label, raw.get("name")):
+                items.append(self._validate_name(label, raw))
+        names = project_names(p["organization"], p["project"], "project")
+        if self.state == "present":
+            for item, (label, raw) in zip(items, raw_items):
+                with about(label, item["name"]):
+                    self._validate_address(item, raw)
+        refuse_repeats(items, "name", "name", "the name")
+        if self.state == "present":
+            refuse_repeats(items, "address", "address", "the address")
+        for item in items:
+            item["owner"] = eip_owner(names.namespace, item["name"])
+        # describe() reports on the same EIPs, and only gets *have*.
+        self._want = dict(
+            names=names,
+            items=items,
+            bulk=bulk,
+            exclusive=bool(p.get("exclusive")),
+            force=bool(p.get("force")),
+        )
+        return self._want
+
+    def _validate_name(self, label, raw):
+        name = validation.dns_label("name", raw["name"])
         if name in RESERVED_NAMES:
             raise InvalidInput(
                 "name", name, "is the project's default-gateway address, which "
                 "kubedc.network.project_network manages; choose another name",
             )
-        names = project_names(p["organization"], p["project"], "project")
-        want = dict(name=name, names=names, owner=eip_owner(names.namespace, name))
-        if self.state == "absent":
-            want["force"] = p.get("force", False)
-            return want
-        address = p.get("address")
+        return dict(label=label, name=name)
+
+    def _validate_address(self, item, raw):
+        address = raw.get("address")
         if address is not None:
             address = str(validation.ipv4_address("address", address))
-        network = p.get("external_network")
+        network = raw.get("external_network")
         if network is not None:
             network = validation.dns_label("external_network", network)
-        want.update(address=address, external_network=network, network_type=p.get("external_network_type"))
-        return want
+        item.update(address=address, external_network=network, network_type=raw.get("external_network_type"))
 
     def scope(self, want):
         scope = (
@@ -98,28 +152,55 @@ class Eip(OvnResource):
         return external_network.catalog_scope(scope)
 
     def read(self, session, want):
-        return EipState(want, session)
+        return EipProject(want["names"], session)
+
+    # -- planning ---------------------------------------------------------
 
     def plan(self, session, want, have):
         plan = Plan()
-        network, address = have.address
+        items = want["items"]
         if self.state == "absent":
-            for net, addresses in sorted(have.held.items()):
-                for held in addresses:
-                    users = have.users(held)
-                    if users and not want["force"]:
-                        raise Conflict(
-                            "EIP {0} ({1}) is still used by {2}; remove those first, or set "
-                            "force: true to release it anyway".format(want["name"], held, ", ".join(users)),
-                            users=users,
-                        )
-                    ipam.release(plan, *have.catalog[net], address=held, owner=want["owner"])
+            for item in items:
+                with about(item["label"], item["name"]):
+                    self._plan_release(plan, have, item["name"], want["force"])
             return plan
         require_project(have.router, want["names"])
+        # Pruning first, so that a plan under review shows what goes before what comes.
+        if want["exclusive"]:
+            for name in sorted(have.objects() - set(item["name"] for item in items)):
+                self._plan_release(plan, have, name, want["force"], pruning=True)
+        for item in items:
+            with about(item["label"], item["name"]):
+                self._plan_eip(plan, have, item)
+        return plan
+
+    def _plan_release(self, plan, have, name, force, pruning=False):
+        for network, addresses in sorted(have.held(name).items()):
+            for address in addresses:
+                users = have.users(address)
+                if users and not force:
+                    if pruning:
+                        raise Conflict(
+                            "exclusive: EIP {0} ({1}) is not in the list, but still used by {2}; remove "
+                            "those first, keep it in the list, or set force: true to release it "
+                            "anyway".format(name, address, ", ".join(users)),
+                            field="exclusive",
+                            eip=name,
+                            users=users,
+                        )
+                    raise Conflict(
+                        "EIP {0} ({1}) is still used by {2}; remove those first, or set "
+                        "force: true to release it anyway".format(name, address, ", ".join(users)),
+                        users=users,
+                    )
+                ipam.release(plan, *have.catalog[network], address=address, owner=have.owner(name))
+
+    def _plan_eip(self, plan, have, item):
+        network, address = have.address_of(item["name"])
         chosen = external_network.choose(
             have.catalog,
-            name=want["external_network"],
-            network_type=want["network_type"],
+            name=item["external_network"],
+            network_type=item["network_type"],
             type_field="external_network_type",
             default_type="cloud",
         )
@@ -128,49 +209,74 @@ class Eip(OvnResource):
                 raise Conflict(
                     "external_network_type: EIP {0} holds {1} in external network {2} ({3}); "
                     "it cannot move to {4} ({5}). Delete and re-create it instead.".format(
-                        want["name"], address, network, have.catalog[network][1].network_type,
+                        item["name"], address, network, have.catalog[network][1].network_type,
                         chosen, have.catalog[chosen][1].network_type,
                     ),
                     field="external_network_type",
                 )
-            if want["address"] is not None and want["address"] != address:
+            if item["address"] is not None and item["address"] != address:
                 raise Conflict(
                     "address: EIP {0} holds {1}; an EIP's address cannot change, because FIPs "
-                    "and load balancers use it. Delete and re-create it instead.".format(want["name"], address),
+                    "and load balancers use it. Delete and re-create it instead.".format(item["name"], address),
                     field="address",
-                    value=want["address"],
+                    value=item["address"],
                 )
-            return plan
+            return
         switch, pool = have.catalog[chosen]
-        ipam.allocate(plan, switch, pool, want["owner"], want["address"], "address")
-        return plan
+        ipam.allocate(plan, switch, pool, item["owner"], item["address"], "address")
 
-    def _view(self, want, network, pool_type, address, users):
-        names = want["names"]
+    def removed(self, want, have):
+        """Names of the EIPs this task releases: those listed (absent) or pruned (exclusive)."""
+        existing = have.objects()
+        declared = set(item["name"] for item in want["items"])
+        if self.state == "absent":
+            gone = existing & declared
+        elif want["exclusive"] and have.router is not None:
+            gone = existing - declared
+        else:
+            gone = set()
+        return sorted(gone)
+
+    # -- reporting --------------------------------------------------------
+
+    def _view(self, have, name, network, address):
+        names = have.names
         return dict(
-            name=want["name"],
+            name=name,
             organization=names.organization,
             project=names.project,
             namespace=names.namespace,
             address=address,
             external_network=network,
-            network_type=pool_type,
-            users=users,
+            network_type=have.catalog[network][1].network_type,
+            users=have.users(address),
         )
 
-    def describe(self, have):
-        network, address = have.address
+    def view_of(self, have, name):
+        """EIP ``name`` as it is in the NB, or None."""
+        network, address = have.address_of(name)
         if address is None:
-            return {}
-        want = dict(name=have.owner.rsplit("/", 1)[1], names=have.names)
-        return self._view(want, network, have.catalog[network][1].network_type, address, have.users(address))
+            return None
+        return self._view(have, name, network, address)
+
+    def describe(self, have):
+        want = self._want
+        listed = [item["name"] for item in want["items"]]
+        if want["bulk"]:
+            if want["exclusive"]:
+                listed += sorted(have.objects() - set(listed))
+            return [view for view in (self.view_of(have, name) for name in listed) if view is not None]
+        return self.view_of(have, listed[0]) or {}
 
     def outcome(self, want, have, plan, values):
         if self.state == "absent":
-            return {}
-        network, address = have.address
+            return [] if want["bulk"] else {}
+        allocated = {}
         for op in plan.ops:
-            if isinstance(op, ipam.Allocate) and op.owner == want["owner"]:
-                network = op.pool_ref.label
-                address = values.get(op.slot, op.address.preview)
-        return self._view(want, network, have.catalog[network][1].network_type, address, have.users(address))
+            if isinstance(op, ipam.Allocate):
+                allocated[op.owner] = (op.pool_ref.label, values.get(op.slot, op.address.preview))
+        views = []
+        for item in want["items"]:
+            network, address = allocated.get(item["owner"]) or have.address_of(item["name"])
+            views.append(self._view(have, item["name"], network, address))
+        return views if want["bulk"] else views[0]

@@ -19,8 +19,7 @@ import json
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import KubedcError
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import connection
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import KIND as EIP_KIND
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import Eip
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import Eip, EipProject
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     KIND_KEY,
     OBJECT_KEY,
@@ -94,13 +93,12 @@ def _gather(params, base, project, want, project_resource, session):
         if commands or error:
             drift.append(dict(declaration="project_network " + names.namespace, commands=commands, error=error))
 
+    eips = EipProject(names, session)
     for network, (_row, pool) in sorted(have.catalog.items()):
         for address, owner in sorted(pool.allocations.items()):
-            prefix = "{0}/{1}/".format(EIP_KIND, names.namespace)
-            if owner.startswith(prefix):
-                eip = Eip(dict(base, project=project, name=owner[len(prefix):]))
-                eip_want = eip.validate()
-                result["eips"].append(eip.describe(eip.read(session, eip_want)))
+            if owner.startswith(eips.prefix):
+                name = owner[len(eips.prefix):]
+                result["eips"].append(Eip(dict(base, project=project, name=name)).view_of(eips, name))
 
     fips = FipProject(names, session)
     for nat in sorted(router.nat, key=lambda n: (n.type, n.external_ip, n.logical_ip)):
