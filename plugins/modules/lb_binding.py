@@ -22,6 +22,10 @@ description:
   - Changing the port, protocol or address moves the VIP in the same transaction.
   - A backend that has a floating IP on the other network type is refused, because the VIP's
     replies would then leave through the FIP's network and never reach the clients.
+  - The list form (O(bindings)) converges many bindings of one project in one task and one OVSDB
+    transaction, with one load balancer row per protocol holding all their VIPs; with
+    O(exclusive=true) it also removes the project's bindings that the list does not name. Either
+    every binding in the list is valid and converged, or nothing is written.
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
@@ -29,15 +33,56 @@ options:
     description:
       - Name of the binding, unique within the project (a Service name, say); a lower-case
         RFC 1123 label.
+      - Required unless O(bindings) is set; mutually exclusive with it.
     type: str
-    required: true
   state:
     description:
-      - V(present) creates or updates the VIP; V(absent) removes it, and the load balancer row
-        with its last VIP.
+      - V(present) creates or updates the VIP (or every VIP of O(bindings)); V(absent) removes
+        it, and the load balancer row with its last VIP.
     type: str
     choices: [present, absent]
     default: present
+  bindings:
+    description:
+      - The list form. Each element declares one binding of the project with the options of the
+        single form, and all of them are converged in one transaction. Errors name the element
+        (V(bindings[2]\)) and its field.
+      - Two elements may not use the same address, port and protocol; nor may an element use
+        one that a binding outside the list, or a VIP that kubedc.network does not manage, keeps
+        using. A port that the task frees (a binding moved or removed in the same task) may be
+        taken.
+      - With O(state=absent), only O(bindings[].name) is needed.
+      - Mutually exclusive with O(name) and the other options of a single binding.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the binding, unique within the project and the list.
+        type: str
+        required: true
+      eip:
+        description: As O(eip).
+        type: str
+        default: default-gw
+      protocol:
+        description: As O(protocol).
+        type: str
+        choices: [tcp, udp, sctp]
+        default: tcp
+      port:
+        description: As O(port); required when O(state=present).
+        type: int
+      backends:
+        description: As O(backends); required when O(state=present).
+        type: list
+        elements: str
+  exclusive:
+    description:
+      - With O(bindings) and O(state=present), also remove every binding of the project that the
+        list does not name (GitOps-style pruning), with the load balancer rows left without a
+        binding; V(bindings=[]) then removes them all. Removals come first in RV(commands).
+    type: bool
+    default: false
   eip:
     description:
       - The EIP of the project whose address carries the VIP, or V(default-gw) for the project's
@@ -98,6 +143,28 @@ EXAMPLES = r"""
     backends:
       - 10.0.0.20:53
 
+- name: Every binding of acme-prod, in one task and one transaction; any other binding there is removed
+  kubedc.network.lb_binding:
+    organization: acme
+    project: prod
+    exclusive: true
+    bindings:
+      - name: https
+        port: 443
+        backends:
+          - 10.0.0.10:8443
+          - 10.0.0.11:8443
+      - name: http
+        port: 80
+        backends:
+          - 10.0.0.10:8080
+      - name: dns
+        eip: dns
+        protocol: udp
+        port: 53
+        backends:
+          - 10.0.0.20:53
+
 - name: Remove a binding
   kubedc.network.lb_binding:
     organization: acme
@@ -109,7 +176,7 @@ EXAMPLES = r"""
 RETURN = r"""
 lb_binding:
   description: The binding after the task; empty when O(state=absent).
-  returned: always
+  returned: unless the list form O(bindings) is used
   type: dict
   contains:
     name:
@@ -153,6 +220,32 @@ lb_binding:
       description: The load balancer row holding the VIP.
       type: str
       sample: vpc-acme-prod-tcp-load
+bindings:
+  description:
+    - With the list form, the bindings of the list after the task, in the order of the list,
+      each as RV(lb_binding) describes; empty when O(state=absent).
+  returned: when O(bindings) is used
+  type: list
+  elements: dict
+  sample:
+    - name: https
+      organization: acme
+      project: prod
+      namespace: acme-prod
+      eip: default-gw
+      address: 100.65.0.100
+      protocol: tcp
+      port: 443
+      backends: ["10.0.0.10:8443", "10.0.0.11:8443"]
+      load_balancer: vpc-acme-prod-tcp-load
+removed:
+  description:
+    - With the list form, the names of the bindings the task removed (or would remove in check
+      mode) - those listed with O(state=absent), or those O(exclusive) pruned.
+  returned: when O(bindings) is used
+  type: list
+  elements: str
+  sample: [old-http]
 commands:
   description:
     - The changes made, or in check mode the changes that would be made, one line per row
@@ -164,12 +257,12 @@ commands:
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import LbBinding
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import ITEM_KEYS, LIST_KEY, LbBinding
 
 
 class LbBindingModule(OvnModule):
     argument_spec = dict(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
         organization=dict(type="str", required=True),
         project=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -177,10 +270,27 @@ class LbBindingModule(OvnModule):
         protocol=dict(type="str", choices=["tcp", "udp", "sctp"], default="tcp"),
         port=dict(type="int"),
         backends=dict(type="list", elements="str"),
+        bindings=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                name=dict(type="str", required=True),
+                eip=dict(type="str", default="default-gw"),
+                protocol=dict(type="str", choices=["tcp", "udp", "sctp"], default="tcp"),
+                port=dict(type="int"),
+                backends=dict(type="list", elements="str"),
+            ),
+        ),
+        exclusive=dict(type="bool", default=False),
     )
-    module_kwargs = dict(required_if=[("state", "present", ("port", "backends"))])
+    module_kwargs = dict(
+        required_one_of=[("name", "bindings")],
+        required_if=[("state", "present", ("port", "bindings"), True), ("state", "present", ("backends", "bindings"), True)],
+        mutually_exclusive=[("bindings", single) for single in ITEM_KEYS],
+    )
     resource_class = LbBinding
     result_key = "lb_binding"
+    list_key = LIST_KEY
 
 
 def main():

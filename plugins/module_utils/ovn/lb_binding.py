@@ -14,6 +14,14 @@ share it, and may share an address (the project's default-gateway address,
 say) on different ports; which binding holds which VIP is recorded in the
 load balancer's ``external_ids`` as ``kubedc:binding:<name>=<address>:<port>``.
 The load balancer row goes when its last binding goes.
+
+One task declares one binding or a list of them (``bindings: [...]``).
+Planning works on the load balancers, not binding by binding: each starts
+from what its row holds, loses the bindings the task removes (absent, pruned
+by ``exclusive``, or moving), gains the declared ones, and then gets one
+Insert (new), one Delete (its last binding gone), or the map keys that change
+(released ones first, as a move has always done). So a list of bindings on one
+protocol makes one load balancer, and a run that changes nothing plans nothing.
 """
 
 import re
@@ -28,6 +36,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection impo
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import KIND as EIP_KIND
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import eip_owner
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
+    CachedRow,
     Delete,
     DelKeys,
     Existing,
@@ -47,13 +56,20 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import (
     DECLARED_KEY,
     OvnResource,
+    about,
     converge_row,
+    declared_items,
     refuse_foreign,
+    refuse_repeats,
 )
 
 KIND = "lb_binding"
 BINDING_KEY_PREFIX = "kubedc:binding:"
 DEFAULT_GATEWAY = "default-gw"
+PROTOCOLS = ("tcp", "udp", "sctp")
+LIST_KEY = "bindings"
+# The options of one binding: the single form's top-level options, or a list element's.
+ITEM_KEYS = ("name", "eip", "protocol", "port", "backends")
 _BACKEND = re.compile(r"^(?P<ip>[0-9.]+):(?P<port>\d{1,5})$")
 
 
@@ -70,45 +86,216 @@ def declared_key(name):
     return "{0}:{1}".format(DECLARED_KEY, name)
 
 
+def _is_binding_record(key):
+    return key.startswith(BINDING_KEY_PREFIX) or key.startswith(DECLARED_KEY + ":")
+
+
 class LbState(object):
-    def __init__(self, want, session):
-        names = want["names"]
+    """One project's load balancers and bindings, read once and indexed."""
+
+    def __init__(self, names, session):
         self.names = names
-        self.name = want["name"]
-        self.router = project_router(session, names)
+        router = project_router(session, names)
+        self.router = CachedRow(router) if router is not None else None
         self.catalog = external_network.read_catalog(session)
         self.balancers = dict(
-            (lb.name, lb) for lb in (self.router.load_balancer if self.router is not None else [])
+            (lb.name, lb) for lb in (CachedRow(row) for row in (self.router.load_balancer if self.router is not None else []))
         )
-
-    def address_of(self, owner):
-        return external_network.first_held(self.catalog, owner)[1]
+        self.bindings = {}  # binding name -> (load balancer row, vip), on the load balancers we own
+        for lb in sorted(self.balancers.values(), key=lambda row: row.name):
+            if not owned_by(lb, KIND, names.namespace):
+                continue
+            for key, vip in lb.external_ids.items():
+                if key.startswith(BINDING_KEY_PREFIX):
+                    self.bindings.setdefault(key[len(BINDING_KEY_PREFIX):], (lb, vip))
+        self._addresses = {}
+        self._eip_at = None
 
     def binding(self, name):
         """(load balancer row, vip) this binding holds now, or (None, None)."""
-        for lb in self.balancers.values():
-            vip = lb.external_ids.get(binding_key(name))
-            if vip is not None and owned_by(lb, KIND, self.names.namespace):
-                return lb, vip
-        return None, None
+        return self.bindings.get(name, (None, None))
+
+    def address(self, eip):
+        """The address of EIP ``eip`` of the project (or of its default gateway)."""
+        if eip not in self._addresses:
+            owner = "{0}/{1}".format(PROJECT_KIND, self.names.namespace) if eip == DEFAULT_GATEWAY else eip_owner(self.names.namespace, eip)
+            self._addresses[eip] = external_network.first_held(self.catalog, owner)[1]
+        address = self._addresses[eip]
+        if address is None:
+            raise InvalidInput(
+                "eip", eip, "is not an EIP of project {0}: reserve it with kubedc.network.eip "
+                "first".format(self.names.namespace),
+            )
+        return address
+
+    def eip_at(self, address):
+        """The EIP name whose address this is, or default-gw."""
+        if self._eip_at is None:
+            self._eip_at = {}
+            for _network, (_row, pool) in sorted(self.catalog.items()):
+                for held, owner in pool.allocations.items():
+                    if owner.startswith(EIP_KIND + "/"):
+                        self._eip_at[held] = owner.rsplit("/", 1)[1]
+        return self._eip_at.get(address, DEFAULT_GATEWAY)
+
+
+class _Surroundings(object):
+    """What the declared bindings are checked against, indexed once for the task
+    (a scan of the router per binding would make many bindings cost their square)."""
+
+    def __init__(self, have):
+        self.cidr = validation.netaddr.IPNetwork(have.router.external_ids[CIDR_KEY])
+        self.fips_at = {}  # external address -> labels of the floating IPs on it
+        self.fips_on = {}  # internal address -> the floating IP NAT rows on it
+        for nat in (CachedRow(row) for row in have.router.nat):
+            if nat.type != "dnat_and_snat":
+                continue
+            self.fips_at.setdefault(nat.external_ip, []).append("NAT " + row_label("NAT", nat))
+            self.fips_on.setdefault(nat.logical_ip, []).append(nat)
+        self._networks = {}
+        self.catalog = have.catalog
+
+    def network_type_of(self, address):
+        """(external network, its type) of an address, or (None, None)."""
+        if address not in self._networks:
+            network = external_network.network_of(self.catalog, address)
+            self._networks[address] = (network, self.catalog[network][1].network_type if network else None)
+        return self._networks[address]
+
+
+class _Balancer(object):
+    """What one of the project's load balancers is to hold after the task.
+
+    It starts as its row (or empty, for one to create) and is changed binding
+    by binding; ``release`` and ``apply`` then plan the difference.
+    """
+
+    def __init__(self, name, protocol, row):
+        self.name = name
+        self.protocol = protocol
+        self.row = row
+        self.vips = dict(row.vips) if row is not None else {}
+        self.records = dict((k, v) for k, v in row.external_ids.items() if _is_binding_record(k)) if row is not None else {}
+        self.holders = {}  # vip -> names of the bindings that hold it
+        for key, vip in self.records.items():
+            if key.startswith(BINDING_KEY_PREFIX):
+                self.holders.setdefault(vip, set()).add(key[len(BINDING_KEY_PREFIX):])
+        self.deleted = False
+
+    def bound(self):
+        return set(k[len(BINDING_KEY_PREFIX):] for k in self.records if k.startswith(BINDING_KEY_PREFIX))
+
+    def unbind(self, name):
+        vip = self.records.pop(binding_key(name), None)
+        self.records.pop(declared_key(name), None)
+        if vip is None:
+            return
+        holders = self.holders.get(vip, set())
+        holders.discard(name)
+        if not holders:
+            self.holders.pop(vip, None)
+            self.vips.pop(vip, None)
+
+    def bind(self, name, vip, backends, declared):
+        self.vips[vip] = backends
+        self.records[binding_key(name)] = vip
+        self.records[declared_key(name)] = declared
+        self.holders.setdefault(vip, set()).add(name)
+
+    def _released_records(self):
+        """Records of the bindings that leave this row or move on it, as a release removes them."""
+        before = self.row.external_ids
+        gone = []
+        for key in sorted(k for k in before if k.startswith(BINDING_KEY_PREFIX)):
+            if self.records.get(key) != before[key]:
+                name = key[len(BINDING_KEY_PREFIX):]
+                gone.extend(k for k in (key, declared_key(name)) if k in before)
+        gone.extend(sorted(k for k in before if _is_binding_record(k) and k not in self.records and k not in gone))
+        return gone
+
+    def release(self, plan):
+        """Plan what goes: the row with its last binding, or the VIPs and records that leave it."""
+        row = self.row
+        if row is None:
+            return
+        if self._had_bindings() and not self.bound():
+            # The router's reference is weak: it goes with the row.
+            plan.add(Delete(Existing("Load_Balancer", row)))
+            self.deleted = True
+            return
+        ref = Existing("Load_Balancer", row)
+        gone = sorted((vip for vip in row.vips if vip not in self.vips), key=_vip_order)
+        if gone:
+            plan.add(DelKeys(ref, "vips", gone))
+        records = self._released_records()
+        if records:
+            plan.add(DelKeys(ref, "external_ids", records))
+
+    def _had_bindings(self):
+        return any(k.startswith(BINDING_KEY_PREFIX) for k in self.row.external_ids)
+
+    def apply(self, plan, have):
+        """Plan what comes: the new row with all its VIPs, or the VIPs and records that change."""
+        row = self.row
+        if row is None:
+            if not self.bound():
+                return
+            ids = ownership(KIND, have.names.namespace)
+            ids.update(self.records)
+            converge_row(
+                plan, "Load_Balancer", None,
+                dict(name=self.name, protocol=[self.protocol], vips=dict(self.vips), external_ids=ids),
+                "load-balancer:" + self.protocol, Existing("Logical_Router", have.router), "load_balancer",
+            )
+            return
+        if self.deleted:
+            return
+        ref = Existing("Load_Balancer", row)
+        vips = dict((vip, backends) for vip, backends in self.vips.items() if row.vips.get(vip) != backends)
+        if vips:
+            plan.add(SetKeys(ref, "vips", vips))
+        released = set(self._released_records())
+        records = dict((k, v) for k, v in self.records.items() if row.external_ids.get(k) != v or k in released)
+        if records:
+            plan.add(SetKeys(ref, "external_ids", records))
 
 
 class LbBinding(OvnResource):
     def validate(self):
         p = self.params
-        name = validation.dns_label("name", p["name"])
+        bulk, raw_items = declared_items(p, LIST_KEY, ITEM_KEYS)
         names = project_names(p["organization"], p["project"], "project")
-        want = dict(name=name, names=names)
+        items = []
+        for label, raw in raw_items:
+            with about(label, raw.get("name")):
+                items.append(self._validate_item(label, raw))
+        refuse_repeats(items, "name", "name", "the name")
+        if self.state == "present":
+            self._refuse_shared_ports(items)
+        # describe() reports on the same bindings, and only gets *have*.
+        self._want = dict(names=names, items=items, bulk=bulk, exclusive=bool(p.get("exclusive")))
+        return self._want
+
+    def _validate_item(self, label, raw):
+        name = validation.dns_label("name", raw.get("name"))
+        item = dict(label=label, name=name)
         if self.state == "absent":
-            return want
-        eip = p.get("eip")
+            return item
+        eip = raw.get("eip")
         if eip is not None and eip != DEFAULT_GATEWAY:
             validation.dns_label("eip", eip)
-        port = p["port"]
+        protocol = raw.get("protocol") or "tcp"
+        if protocol not in PROTOCOLS:
+            raise InvalidInput("protocol", protocol, "is not one of {0}".format(", ".join(PROTOCOLS)))
+        port = raw.get("port")
+        if port is None:
+            raise InvalidInput("port", None, "is required with state=present")
         if not 1 <= port <= 65535:
             raise InvalidInput("port", port, "must be a port number from 1 to 65535")
+        if raw.get("backends") is None:
+            raise InvalidInput("backends", None, "is required with state=present")
         backends = []
-        for index, backend in enumerate(p["backends"]):
+        for index, backend in enumerate(raw["backends"]):
             field = "backends[{0}]".format(index)
             match = _BACKEND.match(str(backend))
             if not match or not 1 <= int(match.group("port")) <= 65535:
@@ -118,136 +305,144 @@ class LbBinding(OvnResource):
         if not backends:
             raise InvalidInput("backends", [], "is empty: a VIP needs at least one backend")
         if len(set(b for _f, b in backends)) != len(backends):
-            raise InvalidInput("backends", p["backends"], "lists a backend twice")
-        want.update(eip=eip or DEFAULT_GATEWAY, protocol=p["protocol"], port=port, backends=backends)
-        return want
+            raise InvalidInput("backends", raw["backends"], "lists a backend twice")
+        item.update(eip=eip or DEFAULT_GATEWAY, protocol=protocol, port=port, backends=backends)
+        return item
+
+    @staticmethod
+    def _refuse_shared_ports(items):
+        """Two items of the list on one address, port and protocol (an EIP has one address)."""
+        seen = {}
+        for item in items:
+            where = (item["eip"], item["port"], item["protocol"])
+            if where in seen:
+                with about(item["label"], item["name"]):
+                    raise InvalidInput(
+                        "port", item["port"], "is bound on {0}/{1} by {2} too; each address, port and protocol "
+                        "may appear once in the list".format(item["eip"], item["protocol"], seen[where]),
+                    )
+            seen[where] = "{0} ({1})".format(item["label"], item["name"])
 
     def scope(self, want):
         scope = NbScope().table("Load_Balancer", "NAT").root("Logical_Router", ["name", "==", want["names"].router])
         return external_network.catalog_scope(scope)
 
     def read(self, session, want):
-        return LbState(want, session)
+        return LbState(want["names"], session)
 
-    def _address(self, want, have):
-        names = want["names"]
-        if want["eip"] == DEFAULT_GATEWAY:
-            address = have.address_of("{0}/{1}".format(PROJECT_KIND, names.namespace))
-        else:
-            address = have.address_of(eip_owner(names.namespace, want["eip"]))
-        if address is None:
-            raise InvalidInput(
-                "eip", want["eip"], "is not an EIP of project {0}: reserve it with kubedc.network.eip "
-                "first".format(names.namespace),
-            )
-        return address
+    # -- planning ---------------------------------------------------------
 
     def plan(self, session, want, have):
         plan = Plan()
         names = want["names"]
-        current_lb, current_vip = have.binding(want["name"])
+        items = want["items"]
+        balancers = dict(
+            (name, _Balancer(name, (row.protocol or ["tcp"])[0], row)) for name, row in have.balancers.items()
+            if owned_by(row, KIND, names.namespace)
+        )
         if self.state == "absent":
-            if current_lb is not None:
-                self._plan_release(plan, want, have, current_lb, current_vip)
-            return plan
+            for item in items:
+                self._unbind(have, balancers, item["name"])
+            return self._planned(plan, have, balancers)
         require_project(have.router, names)
-        cidr = validation.netaddr.IPNetwork(have.router.external_ids[CIDR_KEY])
-        for field, backend in want["backends"]:
-            validation.host_in(field, backend.rsplit(":", 1)[0], cidr)
-        address = self._address(want, have)
-        fips = ["NAT " + row_label("NAT", nat) for nat in have.router.nat if nat.type == "dnat_and_snat" and nat.external_ip == address]
+        # Everything the task takes away goes first, so a list may move a VIP from one binding to another.
+        for name in self._pruned(want, have):
+            self._unbind(have, balancers, name)
+        for item in items:
+            self._unbind(have, balancers, item["name"])
+        around = _Surroundings(have)
+        listed = dict((item["name"], "{0} ({1})".format(item["label"], item["name"])) for item in items if item["label"])
+        for item in items:
+            with about(item["label"], item["name"]):
+                self._plan_binding(names, item, have, around, balancers, listed)
+        return self._planned(plan, have, balancers)
+
+    @staticmethod
+    def _pruned(want, have):
+        if not want["exclusive"]:
+            return []
+        return sorted(set(have.bindings) - set(item["name"] for item in want["items"]))
+
+    @staticmethod
+    def _unbind(have, balancers, name):
+        lb = have.binding(name)[0]
+        if lb is not None:
+            balancers[lb.name].unbind(name)
+
+    @staticmethod
+    def _planned(plan, have, balancers):
+        ordered = [balancers[name] for name in sorted(balancers)]
+        for balancer in ordered:
+            balancer.release(plan)
+        for balancer in ordered:
+            balancer.apply(plan, have)
+        return plan
+
+    def removed(self, want, have):
+        """Names of the bindings this task deletes: those listed (absent) or pruned (exclusive)."""
+        if self.state == "absent":
+            return sorted(item["name"] for item in want["items"] if item["name"] in have.bindings)
+        if have.router is None:
+            return []
+        return self._pruned(want, have)
+
+    def _plan_binding(self, names, item, have, around, balancers, listed):
+        for field, backend in item["backends"]:
+            validation.host_in(field, backend.rsplit(":", 1)[0], around.cidr)
+        address = have.address(item["eip"])
+        fips = around.fips_at.get(address)
         if fips:
             raise Conflict(
                 "eip: {0} ({1}) is held by a floating IP ({2}); a load balancer needs an address a FIP "
-                "does not own".format(want["eip"], address, ", ".join(fips)),
+                "does not own".format(item["eip"], address, ", ".join(fips)),
                 field="eip",
-                value=want["eip"],
+                value=item["eip"],
             )
-        self._check_backend_fips(want, have, address)
-        vip = "{0}:{1}".format(address, want["port"])
-        lb_name = load_balancer_name(names, want["protocol"])
-        lb = have.balancers.get(lb_name)
-        refuse_foreign(lb, "Load_Balancer", "it")
-        if lb is not None and vip in lb.vips and lb.external_ids.get(binding_key(want["name"])) != vip:
-            holder = [k[len(BINDING_KEY_PREFIX):] for k, v in lb.external_ids.items() if k.startswith(BINDING_KEY_PREFIX) and v == vip]
+        self._check_backend_fips(item, around, address)
+        lb_name = load_balancer_name(names, item["protocol"])
+        row = have.balancers.get(lb_name)
+        refuse_foreign(row, "Load_Balancer", "it")
+        balancer = balancers.get(lb_name)
+        if balancer is None:
+            balancer = balancers[lb_name] = _Balancer(lb_name, item["protocol"], row)
+        vip = "{0}:{1}".format(address, item["port"])
+        if vip in balancer.vips:
+            holders = sorted(listed.get(name, name) for name in balancer.holders.get(vip, ()))
             raise Conflict(
                 "port: {0}/{1} is already bound on {2} by {3}; choose another port".format(
-                    vip, want["protocol"], want["eip"], ", ".join(holder) or "a VIP kubedc.network does not manage"
+                    vip, item["protocol"], item["eip"], ", ".join(holders) or "a VIP kubedc.network does not manage"
                 ),
                 field="port",
-                value=want["port"],
+                value=item["port"],
             )
-        backends = ",".join(sorted((b for _f, b in want["backends"]), key=_backend_order))
-        if current_lb is not None and (current_lb.name != lb_name or current_vip != vip):
-            # Moving to another address, port or protocol: the old VIP goes in the same transaction.
-            self._plan_release(plan, want, have, current_lb, current_vip, keep_row=current_lb.name == lb_name)
-        record = {
-            binding_key(want["name"]): vip,
-            declared_key(want["name"]): self.declared(
-                organization=names.organization,
-                project=names.project,
-                name=want["name"],
-                eip=want["eip"],
-                protocol=want["protocol"],
-                port=want["port"],
-                backends=sorted((b for _f, b in want["backends"]), key=_backend_order),
-            ),
-        }
-        if lb is None:
-            ids = ownership(KIND, names.namespace)
-            ids.update(record)
-            converge_row(
-                plan, "Load_Balancer", None,
-                dict(name=lb_name, protocol=[want["protocol"]], vips={vip: backends}, external_ids=ids),
-                "load-balancer", Existing("Logical_Router", have.router), "load_balancer",
-            )
-            return plan
-        ref = Existing("Load_Balancer", lb)
-        if lb.vips.get(vip) != backends:
-            plan.add(SetKeys(ref, "vips", {vip: backends}))
-        changed = dict((k, v) for k, v in record.items() if lb.external_ids.get(k) != v)
-        if changed:
-            plan.add(SetKeys(ref, "external_ids", changed))
-        return plan
+        backends = sorted((b for _f, b in item["backends"]), key=_backend_order)
+        declared = self.declared(
+            organization=names.organization,
+            project=names.project,
+            name=item["name"],
+            eip=item["eip"],
+            protocol=item["protocol"],
+            port=item["port"],
+            backends=backends,
+        )
+        balancer.bind(item["name"], vip, ",".join(backends), declared)
 
     @staticmethod
-    def _network_type_of(have, address):
-        network = external_network.network_of(have.catalog, address)
-        return network, have.catalog[network][1].network_type if network else None
-
-    def _check_backend_fips(self, want, have, address):
+    def _check_backend_fips(item, around, address):
         """Refuse a VIP whose backend has a FIP on the other network type (the reverse of fip's check)."""
-        vip_network, vip_type = self._network_type_of(have, address)
-        backends = set(b.rsplit(":", 1)[0] for _f, b in want["backends"])
-        for nat in have.router.nat:
-            if nat.type != "dnat_and_snat" or nat.logical_ip not in backends:
-                continue
-            fip_network, fip_type = self._network_type_of(have, nat.external_ip)
-            if fip_type is not None and fip_type != vip_type:
-                raise Conflict(
-                    "backends: {0} has the {1} floating IP {2} (on {3}); a VIP on the {4} network {5} "
-                    "would send its replies out through {3}, and clients would never get them. Expose "
-                    "the workload one way only, or use the same network type for both.".format(
-                        nat.logical_ip, fip_type, nat.external_ip, fip_network, vip_type, vip_network
-                    ),
-                    field="backends",
-                )
-
-    def _plan_release(self, plan, want, have, lb, vip, keep_row=False):
-        others = [k for k in lb.external_ids if k.startswith(BINDING_KEY_PREFIX) and k != binding_key(want["name"])]
-        if not others and not keep_row:
-            # The router's reference is weak: it goes with the row.
-            plan.add(Delete(Existing("Load_Balancer", lb)))
-            return
-        ref = Existing("Load_Balancer", lb)
-        plan.add(DelKeys(ref, "vips", [vip]))
-        plan.add(
-            DelKeys(
-                ref,
-                "external_ids",
-                [k for k in (binding_key(want["name"]), declared_key(want["name"])) if k in lb.external_ids],
-            )
-        )
+        vip_network, vip_type = around.network_type_of(address)
+        for _field, backend in item["backends"]:
+            for nat in around.fips_on.get(backend.rsplit(":", 1)[0], ()):
+                fip_network, fip_type = around.network_type_of(nat.external_ip)
+                if fip_type is not None and fip_type != vip_type:
+                    raise Conflict(
+                        "backends: {0} has the {1} floating IP {2} (on {3}); a VIP on the {4} network {5} "
+                        "would send its replies out through {3}, and clients would never get them. Expose "
+                        "the workload one way only, or use the same network type for both.".format(
+                            nat.logical_ip, fip_type, nat.external_ip, fip_network, vip_type, vip_network
+                        ),
+                        field="backends",
+                    )
 
     # -- reporting --------------------------------------------------------
 
@@ -267,27 +462,38 @@ class LbBinding(OvnResource):
             load_balancer=load_balancer_name(names, protocol),
         )
 
-    def describe(self, have):
-        lb, vip = have.binding(have.name)
+    def view_of(self, have, name):
+        """The binding ``name`` as it is in the NB, or None."""
+        lb, vip = have.binding(name)
         if lb is None:
-            return {}
-        address = vip.rsplit(":", 1)[0]
-        eip = DEFAULT_GATEWAY
-        for _network, (_row, pool) in have.catalog.items():
-            owner = pool.allocations.get(address, "")
-            if owner.startswith(EIP_KIND + "/"):
-                eip = owner.rsplit("/", 1)[1]
-        backends = sorted(lb.vips.get(vip, "").split(","), key=_backend_order)
-        return self._view(have.names, have.name, eip, lb.protocol[0], vip, backends)
+            return None
+        backends = sorted((b for b in lb.vips.get(vip, "").split(",") if b), key=_backend_order)
+        protocol = lb.protocol[0] if lb.protocol else "tcp"
+        return self._view(have.names, name, have.eip_at(vip.rsplit(":", 1)[0]), protocol, vip, backends)
+
+    def describe(self, have):
+        want = self._want
+        listed = [item["name"] for item in want["items"]]
+        if want["bulk"]:
+            if want["exclusive"]:
+                listed += sorted(set(have.bindings) - set(listed))
+            return [view for view in (self.view_of(have, name) for name in listed) if view is not None]
+        return self.view_of(have, listed[0]) or {}
 
     def outcome(self, want, have, plan, values):
         if self.state == "absent":
-            return {}
-        vip = "{0}:{1}".format(self._address(want, have), want["port"])
-        backends = sorted((b for _f, b in want["backends"]), key=_backend_order)
-        return self._view(want["names"], want["name"], want["eip"], want["protocol"], vip, backends)
+            return [] if want["bulk"] else {}
+        views = []
+        for item in want["items"]:
+            vip = "{0}:{1}".format(have.address(item["eip"]), item["port"])
+            backends = sorted((b for _f, b in item["backends"]), key=_backend_order)
+            views.append(self._view(want["names"], item["name"], item["eip"], item["protocol"], vip, backends))
+        return views if want["bulk"] else views[0]
 
 
 def _backend_order(backend):
     address, port = backend.rsplit(":", 1)
     return (validation.netaddr.IPAddress(address), int(port))
+
+
+_vip_order = _backend_order

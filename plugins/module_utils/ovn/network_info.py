@@ -31,6 +31,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import Fip,
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import (
     BINDING_KEY_PREFIX,
     LbBinding,
+    LbState,
     declared_key,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import ProjectNetwork
@@ -49,7 +50,7 @@ def _replay(resource_class, declared, params, session, have=None):
     """The commands a converge of a recorded declaration would make now, or its error.
 
     ``have`` is what the resource reads, when it was read once for the whole
-    project (FIPs): a replay per FIP must not re-read the project per FIP.
+    project: a replay per FIP or binding must not re-read the project for each.
     """
     replay = dict(_connection_params(params))
     replay.update(json.loads(declared))
@@ -112,16 +113,15 @@ def _gather(params, base, project, want, project_resource, session):
                 if commands or error:
                     drift.append(dict(declaration="fip {0}/{1}".format(names.namespace, name), commands=commands, error=error))
 
+    bindings = LbState(names, session)
     for balancer in sorted(router.load_balancer, key=lambda lb: lb.name):
         for key in sorted(balancer.external_ids):
             if key.startswith(BINDING_KEY_PREFIX) and is_ours(balancer):
                 name = key[len(BINDING_KEY_PREFIX):]
-                binding = LbBinding(dict(base, project=project, name=name, state="absent"))
-                binding_want = binding.validate()
-                result["lb_bindings"].append(binding.describe(binding.read(session, binding_want)))
+                result["lb_bindings"].append(LbBinding(dict(base, project=project, name=name, state="absent")).view_of(bindings, name))
                 declared = balancer.external_ids.get(declared_key(name))
                 if declared:
-                    commands, error = _replay(LbBinding, declared, params, session)
+                    commands, error = _replay(LbBinding, declared, params, session, have=bindings)
                     if commands or error:
                         drift.append(dict(declaration="lb_binding {0}/{1}".format(names.namespace, name),
                                           commands=commands, error=error))
