@@ -46,3 +46,28 @@ def ovn_lab():
 def nb(ovn_lab):
     """Module arguments that point at the lab's NB DB."""
     return {"ovn_nb_connection": ovn_lab.nb_remote, "ovn_nb_timeout": 20}
+
+
+# --- kube: the Kubernetes API server (tests/kube_support.py) ------------------------------------
+# The real one of KUBEDC_TEST_KUBECONFIG, or else the session's tools/kube_apiserver.py double.
+
+
+@pytest.fixture(scope="session")
+def kube_session(tmp_path_factory):
+    from kube_support import kube_target  # imports the kubernetes client only for tests that use it
+
+    with kube_target(tmp_path_factory.mktemp("kube")) as target:
+        yield target
+
+
+@pytest.fixture
+def kube(kube_session):
+    """This test's view on the session's API server: kubeconfig, is_real, api_client(), dynamic(),
+    namespace(name, labels=None) (deleted after the test), apply_crds()."""
+    from kube_support import KubeView
+
+    view = KubeView(kube_session)
+    try:
+        yield view
+    finally:
+        view.cleanup()

@@ -1,0 +1,214 @@
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Kubernetes API server the tests talk to, behind the ``kube`` fixture of tests/conftest.py.
+
+With ``KUBEDC_TEST_KUBECONFIG`` set, that kubeconfig's cluster is used (a real kube-apiserver with
+the Kube-DC CRDs, or one where ``apply_crds`` may install ours) and no double is started.
+Otherwise one ``tools/kube_apiserver.py`` double serves the whole session.
+
+    kube.kubeconfig      path of a kubeconfig for the server in use
+    kube.is_real         True when KUBEDC_TEST_KUBECONFIG is set
+    kube.api_client()    a new kubernetes.client.ApiClient
+    kube.dynamic()       a new kubernetes.dynamic.DynamicClient (with its own discovery cache)
+    kube.namespace(name, labels=None)
+                         creates namespace ``name`` for this test; deleted, and waited for, afterwards
+    kube.apply_crds()    installs crds/*.yaml and tests/crds/*.yaml where absent, waits until Established
+                         (done once per session automatically)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import itertools
+import os
+import secrets
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CRD_FILES = sorted(glob.glob(str(REPO / "crds" / "*.yaml"))) + sorted(glob.glob(str(REPO / "tests" / "crds" / "*.yaml")))
+KUBECONFIG_ENV = "KUBEDC_TEST_KUBECONFIG"
+# How long teardown waits for a namespace to disappear from a real server.
+NAMESPACE_TIMEOUT = float(os.environ.get("KUBEDC_TEST_NAMESPACE_TIMEOUT", "300"))
+CRD_TIMEOUT = 120.0
+
+
+def _api_exception():
+    from kubernetes.client.exceptions import ApiException
+    return ApiException
+
+
+class KubeTarget:
+    """The session's server: a real one from KUBEDC_TEST_KUBECONFIG, or the double."""
+
+    def __init__(self, kubeconfig, is_real, workdir, server=None):
+        self.kubeconfig = str(kubeconfig)
+        self.is_real = is_real
+        self.server = server
+        self._workdir = Path(workdir)
+        self._caches = itertools.count()
+        self._crds_applied = False
+
+    def api_client(self):
+        from kubernetes import config
+        return config.new_client_from_config(config_file=self.kubeconfig)
+
+    def dynamic(self, api_client=None):
+        from kubernetes.dynamic import DynamicClient
+        cache = self._workdir / ("discovery-%d.json" % next(self._caches))
+        return DynamicClient(api_client or self.api_client(), cache_file=str(cache))
+
+    def apply_crds(self):
+        """Creates the CRDs of crds/ and tests/crds/ that the server lacks and waits until all are Established."""
+        from kubernetes import client
+        api_client = self.api_client()
+        try:
+            api = client.ApiextensionsV1Api(api_client)
+            names = []
+            for path in CRD_FILES:
+                with open(path, encoding="utf-8") as handle:
+                    for doc in yaml.safe_load_all(handle):
+                        if not doc:
+                            continue
+                        names.append(doc["metadata"]["name"])
+                        try:
+                            api.read_custom_resource_definition(doc["metadata"]["name"])
+                        except _api_exception() as exc:
+                            if exc.status != 404:
+                                raise
+                            try:
+                                api.create_custom_resource_definition(doc)
+                            except _api_exception() as create_exc:
+                                if create_exc.status != 409:
+                                    raise
+            for name in names:
+                wait_until(lambda name=name: _established(api, name), CRD_TIMEOUT, "CRD %s to be Established" % name)
+            self._crds_applied = True
+        finally:
+            api_client.close()
+
+
+def _established(api, name):
+    crd = api.read_custom_resource_definition(name)
+    return any(c.type == "Established" and c.status == "True" for c in (crd.status.conditions or []))
+
+
+def wait_until(predicate, timeout, what, interval=0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+@contextlib.contextmanager
+def kube_target(workdir):
+    """The session's KubeTarget; starts and stops the double unless KUBEDC_TEST_KUBECONFIG is set."""
+    real = os.environ.get(KUBECONFIG_ENV)
+    if real:
+        target = KubeTarget(real, True, workdir)
+        target.apply_crds()
+        yield target
+        return
+    from kube_apiserver import KubeApiServer  # tools/ is on sys.path (tests/conftest.py)
+    server = KubeApiServer(token=secrets.token_hex(16))
+    server.start()
+    try:
+        kubeconfig = server.write_kubeconfig(str(Path(workdir) / "kubeconfig"))
+        target = KubeTarget(kubeconfig, False, workdir, server=server)
+        target.apply_crds()
+        yield target
+    finally:
+        server.stop()
+
+
+class KubeView:
+    """What one test sees of the session's server; ``cleanup()`` deletes the namespaces it created."""
+
+    def __init__(self, target):
+        self._target = target
+        self._namespaces = []
+        self._clients = []
+
+    @property
+    def kubeconfig(self):
+        return self._target.kubeconfig
+
+    @property
+    def is_real(self):
+        return self._target.is_real
+
+    def api_client(self):
+        api_client = self._target.api_client()
+        self._clients.append(api_client)
+        return api_client
+
+    def dynamic(self):
+        return self._target.dynamic(self.api_client())
+
+    def apply_crds(self):
+        self._target.apply_crds()
+
+    def namespace(self, name, labels=None):
+        """Creates namespace ``name`` (waiting first for a terminating one of that name to go) for this test."""
+        from kubernetes import client
+        api_client = self.api_client()
+        core = client.CoreV1Api(api_client)
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        if labels:
+            body["metadata"]["labels"] = dict(labels)
+        try:
+            existing = core.read_namespace(name)
+        except _api_exception() as exc:
+            if exc.status != 404:
+                raise
+        else:
+            if existing.status.phase != "Terminating":
+                raise RuntimeError("namespace %s already exists: a test namespace must be new" % name)
+            wait_until(lambda: _namespace_gone(core, name), NAMESPACE_TIMEOUT, "namespace %s to go" % name, interval=1)
+        core.create_namespace(body)
+        self._namespaces.append(name)
+        return name
+
+    def cleanup(self):
+        from kubernetes import client
+        errors = []
+        try:
+            if self._namespaces:
+                api_client = self._target.api_client()
+                self._clients.append(api_client)
+                core = client.CoreV1Api(api_client)
+                for name in self._namespaces:
+                    try:
+                        core.delete_namespace(name)
+                    except _api_exception() as exc:
+                        if exc.status != 404:
+                            errors.append(exc)
+                for name in self._namespaces:
+                    try:
+                        wait_until(lambda name=name: _namespace_gone(core, name), NAMESPACE_TIMEOUT,
+                                   "namespace %s to be deleted" % name, interval=1 if self.is_real else 0.05)
+                    except TimeoutError as exc:
+                        errors.append(exc)
+        finally:
+            for api_client in self._clients:
+                api_client.close()
+            self._clients = []
+            self._namespaces = []
+        if errors:
+            raise errors[0]
+
+
+def _namespace_gone(core, name):
+    try:
+        core.read_namespace(name)
+    except _api_exception() as exc:
+        if exc.status == 404:
+            return True
+        raise
+    return False
