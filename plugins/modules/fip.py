@@ -16,6 +16,12 @@ description:
     a Kube-DC C(FIp) - a C(dnat_and_snat) NAT row from an external address to O(ip_address) in
     the project subnet. Traffic from the internet to the external address reaches the target,
     and the target's own traffic to the internet leaves from that address.
+  - The target may also be named as a Kubernetes workload of the project namespace - a pod
+    (O(pod_name)) or a KubeVirt virtual machine and its interface (O(vm_name),
+    O(interface_name)) - whose address is read from the Kubernetes API server (see O(kubeconfig))
+    before anything is written, and checked like O(ip_address). Kubernetes is only read; the FIP
+    is still written to the OVN Northbound DB. The FIP follows the workload - a later run after
+    the VM was recreated with another address retargets it.
   - The external address is a named EIP of the project (O(eip)), which stays when the FIP goes,
     or an address allocated for the FIP alone from O(external_network_type), which is released
     with it.
@@ -71,7 +77,17 @@ options:
         description: As O(external_network).
         type: str
       ip_address:
-        description: As O(ip_address); required when O(state=present).
+        description: As O(ip_address). When O(state=present), exactly one of O(fips[].ip_address),
+          O(fips[].pod_name) and O(fips[].vm_name) is required.
+        type: str
+      pod_name:
+        description: As O(pod_name).
+        type: str
+      vm_name:
+        description: As O(vm_name).
+        type: str
+      interface_name:
+        description: As O(interface_name); only with O(fips[].vm_name).
         type: str
       logical_port:
         description: As O(logical_port).
@@ -104,8 +120,38 @@ options:
     type: str
   ip_address:
     description:
-      - The internal address the FIP maps to, in the project subnet. Required when
-        O(state=present). It must not have another FIP.
+      - The internal address the FIP maps to, in the project subnet. It must not have another FIP.
+      - When O(state=present), exactly one of O(ip_address), O(pod_name) and O(vm_name) is required.
+    type: str
+  pod_name:
+    description:
+      - Name of a pod in the project namespace V(<organization>-<project>); the FIP maps to its
+        address (C(status.podIP)), read from the Kubernetes API server when the task runs.
+      - The pod must have an address (a pod still C(Pending) without one is refused) and must not
+        have finished. The address is checked like O(ip_address).
+      - The FIP records the pod, not its address; run the task again when the pod is recreated
+        with another address, and it is retargeted.
+      - Needs a connection to the Kubernetes API server (see O(kubeconfig)). Mutually exclusive
+        with O(ip_address) and O(vm_name).
+    type: str
+  vm_name:
+    description:
+      - Name of a KubeVirt virtual machine in the project namespace; the FIP maps to the address
+        of one of its interfaces as its C(VirtualMachineInstance) reports it
+        (C(status.interfaces[].ipAddress)), read from the Kubernetes API server when the task
+        runs, the way Kube-DC resolves a C(FIp) C(vmTarget).
+      - The VM must be running and the interface must report an IPv4 address (through the guest
+        agent, for a bridge-bound interface). The address is checked like O(ip_address).
+      - The FIP records the VM, not its address; run the task again when the VM is recreated with
+        another address, and it is retargeted.
+      - Needs a connection to the Kubernetes API server (see O(kubeconfig)). Mutually exclusive
+        with O(ip_address) and O(pod_name).
+    type: str
+  interface_name:
+    description:
+      - With O(vm_name), the name of the VM's interface (C(vpc_net_0) in a Kube-DC VM), as in
+        C(spec.domain.devices.interfaces) of the VM; the first interface the VM reports if not set.
+      - Only with O(vm_name).
     type: str
   logical_port:
     description:
@@ -121,6 +167,7 @@ options:
 extends_documentation_fragment:
   - kubedc.network.project
   - kubedc.network.ovn_nb
+  - kubedc.network.kube
   - kubedc.network.attributes
 attributes:
   platform:
@@ -128,7 +175,8 @@ attributes:
     support: full
     platforms: ovn
 notes:
-  - Targets by pod or virtual machine name are not supported yet.
+  - The Kubernetes options are needed only with O(pod_name) or O(vm_name), and are shared by every
+    FIP of O(fips).
 seealso:
   - module: kubedc.network.eip
   - module: kubedc.network.project_network
@@ -142,6 +190,22 @@ EXAMPLES = r"""
     name: bastion
     ip_address: 10.0.0.10
   register: bastion
+
+- name: A FIP to a KubeVirt VM, following it when it is recreated with another address
+  kubedc.network.fip:
+    organization: acme
+    project: prod
+    name: bastion
+    vm_name: bastion
+    interface_name: vpc_net_0
+    kubeconfig: ~/.kube/acme.yaml
+
+- name: A FIP to a pod, with the Kubernetes credential of AWX (K8S_AUTH_* variables)
+  kubedc.network.fip:
+    organization: acme
+    project: prod
+    name: game-server
+    pod_name: game-server-0
 
 - name: Use a reserved EIP
   kubedc.network.fip:
@@ -174,6 +238,11 @@ EXAMPLES = r"""
       - name: web-public
         external_network_type: public
         ip_address: 10.0.0.40
+      - name: builder
+        vm_name: builder
+      - name: game-server
+        pod_name: game-server-0
+    kubeconfig: ~/.kube/acme.yaml
 
 - name: Remove a FIP
   kubedc.network.fip:
@@ -212,9 +281,23 @@ fip:
       type: str
       sample: 100.65.0.101
     ip_address:
-      description: The internal address it maps to.
+      description:
+        - The internal address it maps to; for a pod or VM target, the address it was resolved to.
       type: str
       sample: 10.0.0.10
+    pod_name:
+      description: The pod the FIP targets, or null when it does not target a pod.
+      type: str
+      sample: null
+    vm_name:
+      description: The virtual machine the FIP targets, or null when it does not target one.
+      type: str
+      sample: bastion
+    interface_name:
+      description:
+        - The VM's interface, as the task named it; null when it did not (the first interface).
+      type: str
+      sample: vpc_net_0
     eip:
       description: The EIP used, or null when the address was allocated for the FIP alone.
       type: str
@@ -249,6 +332,9 @@ fips:
       namespace: acme-prod
       external_ip: 100.65.0.101
       ip_address: 10.0.0.10
+      pod_name: null
+      vm_name: null
+      interface_name: null
       eip: null
       external_network: ext-cloud
       network_type: cloud
@@ -275,10 +361,13 @@ commands:
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import ITEM_KEYS, LIST_KEY, Fip
+from ansible_collections.kubedc.network.plugins.module_utils.kube.client import KUBE_ARGUMENT_SPEC
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NB_ARGUMENT_SPEC
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import ITEM_KEYS, LIST_KEY, TARGET_KEYS, Fip
 
 
 class FipModule(OvnModule):
+    shared_argument_specs = (NB_ARGUMENT_SPEC, KUBE_ARGUMENT_SPEC)
     argument_spec = dict(
         name=dict(type="str"),
         organization=dict(type="str", required=True),
@@ -288,6 +377,9 @@ class FipModule(OvnModule):
         external_network_type=dict(type="str", choices=["cloud", "public"]),
         external_network=dict(type="str"),
         ip_address=dict(type="str"),
+        pod_name=dict(type="str"),
+        vm_name=dict(type="str"),
+        interface_name=dict(type="str"),
         logical_port=dict(type="str"),
         external_mac=dict(type="str"),
         fips=dict(
@@ -299,20 +391,25 @@ class FipModule(OvnModule):
                 external_network_type=dict(type="str", choices=["cloud", "public"]),
                 external_network=dict(type="str"),
                 ip_address=dict(type="str"),
+                pod_name=dict(type="str"),
+                vm_name=dict(type="str"),
+                interface_name=dict(type="str"),
                 logical_port=dict(type="str"),
                 external_mac=dict(type="str"),
             ),
-            mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network")],
+            mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network"), TARGET_KEYS],
             required_together=[("logical_port", "external_mac")],
+            required_by=dict(interface_name="vm_name"),
         ),
         exclusive=dict(type="bool", default=False),
     )
     module_kwargs = dict(
         required_one_of=[("name", "fips")],
-        required_if=[("state", "present", ("ip_address", "fips"), True)],
-        mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network")]
+        required_if=[("state", "present", TARGET_KEYS + ("fips",), True)],
+        mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network"), TARGET_KEYS]
         + [("fips", single) for single in ITEM_KEYS],
         required_together=[("logical_port", "external_mac")],
+        required_by=dict(interface_name="vm_name"),
     )
     resource_class = Fip
     result_key = "fip"

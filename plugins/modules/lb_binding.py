@@ -19,6 +19,11 @@ description:
   - The address is a named EIP of the project (see M(kubedc.network.eip)) or, with
     O(eip=default-gw), the project's default-gateway address. Several bindings may share an
     address on different ports; a port already bound is refused before anything is written.
+  - The backends may also be the ready endpoints of a port of a Kubernetes Service in the project
+    namespace (O(service), O(service_port)), read from the Service's EndpointSlices on the
+    Kubernetes API server (see O(kubeconfig)) before anything is written. Kubernetes is only
+    read; the VIP is still written to the OVN Northbound DB. Run the task again when the
+    endpoints change, and the VIP follows them.
   - Changing the port, protocol or address moves the VIP in the same transaction.
   - A backend that has a floating IP on the other network type is refused, because the VIP's
     replies would then leave through the FIP's network and never reach the clients.
@@ -73,9 +78,16 @@ options:
         description: As O(port); required when O(state=present).
         type: int
       backends:
-        description: As O(backends); required when O(state=present).
+        description: As O(backends). When O(state=present), exactly one of O(bindings[].backends)
+          and O(bindings[].service) is required.
         type: list
         elements: str
+      service:
+        description: As O(service).
+        type: str
+      service_port:
+        description: As O(service_port); only with O(bindings[].service).
+        type: raw
   exclusive:
     description:
       - With O(bindings) and O(state=present), also remove every binding of the project that the
@@ -101,13 +113,32 @@ options:
     type: int
   backends:
     description:
-      - Where connections go, as C(address:port) items in the project subnet. Required when
-        O(state=present).
+      - Where connections go, as C(address:port) items in the project subnet.
+      - When O(state=present), exactly one of O(backends) and O(service) is required.
     type: list
     elements: str
+  service:
+    description:
+      - Name of a Service in the project namespace V(<organization>-<project>) whose ready
+        endpoints are the backends - those of its EndpointSlices (label
+        C(kubernetes.io/service-name)) whose condition C(ready) is true or unset, on the target
+        port of O(service_port).
+      - A Service without a ready endpoint is refused. The binding records the Service, not its
+        endpoints; run the task again when they change, and the VIP follows them.
+      - The protocol of the Service port must be O(protocol).
+      - Needs a connection to the Kubernetes API server (see O(kubeconfig)). Mutually exclusive
+        with O(backends).
+    type: str
+  service_port:
+    description:
+      - With O(service), the port of the Service to send connections to, by its number
+        (C(spec.ports[].port)) or its name; the Service's only port if not set. Its endpoints'
+        port is the one its C(targetPort) resolves to.
+    type: raw
 extends_documentation_fragment:
   - kubedc.network.project
   - kubedc.network.ovn_nb
+  - kubedc.network.kube
   - kubedc.network.attributes
 attributes:
   platform:
@@ -115,7 +146,8 @@ attributes:
     support: full
     platforms: ovn
 notes:
-  - Backends taken from a Kubernetes Service's endpoints are not supported yet.
+  - The Kubernetes options are needed only with O(service), and are shared by every binding of
+    O(bindings).
 seealso:
   - module: kubedc.network.eip
   - module: kubedc.network.project_network
@@ -131,6 +163,16 @@ EXAMPLES = r"""
     backends:
       - 10.0.0.10:8443
       - 10.0.0.11:8443
+
+- name: HTTPS to the ready endpoints of the Service web of acme-prod
+  kubedc.network.lb_binding:
+    organization: acme
+    project: prod
+    name: web
+    port: 443
+    service: web
+    service_port: https
+    kubeconfig: ~/.kube/acme.yaml
 
 - name: DNS over UDP on an EIP of its own
   kubedc.network.lb_binding:
@@ -164,6 +206,11 @@ EXAMPLES = r"""
         port: 53
         backends:
           - 10.0.0.20:53
+      - name: grpc
+        port: 8443
+        service: api
+        service_port: grpc
+    kubeconfig: ~/.kube/acme.yaml
 
 - name: Remove a binding
   kubedc.network.lb_binding:
@@ -212,7 +259,7 @@ lb_binding:
       type: int
       sample: 443
     backends:
-      description: The backends, sorted.
+      description: The backends, sorted; with O(service), the endpoints it was resolved to.
       type: list
       elements: str
       sample: ["10.0.0.10:8443", "10.0.0.11:8443"]
@@ -257,10 +304,13 @@ commands:
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
+from ansible_collections.kubedc.network.plugins.module_utils.kube.client import KUBE_ARGUMENT_SPEC
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NB_ARGUMENT_SPEC
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import ITEM_KEYS, LIST_KEY, LbBinding
 
 
 class LbBindingModule(OvnModule):
+    shared_argument_specs = (NB_ARGUMENT_SPEC, KUBE_ARGUMENT_SPEC)
     argument_spec = dict(
         name=dict(type="str"),
         organization=dict(type="str", required=True),
@@ -270,6 +320,8 @@ class LbBindingModule(OvnModule):
         protocol=dict(type="str", choices=["tcp", "udp", "sctp"], default="tcp"),
         port=dict(type="int"),
         backends=dict(type="list", elements="str"),
+        service=dict(type="str"),
+        service_port=dict(type="raw"),
         bindings=dict(
             type="list",
             elements="dict",
@@ -279,14 +331,19 @@ class LbBindingModule(OvnModule):
                 protocol=dict(type="str", choices=["tcp", "udp", "sctp"], default="tcp"),
                 port=dict(type="int"),
                 backends=dict(type="list", elements="str"),
+                service=dict(type="str"),
+                service_port=dict(type="raw"),
             ),
+            mutually_exclusive=[("backends", "service")],
+            required_by=dict(service_port="service"),
         ),
         exclusive=dict(type="bool", default=False),
     )
     module_kwargs = dict(
         required_one_of=[("name", "bindings")],
-        required_if=[("state", "present", ("port", "bindings"), True), ("state", "present", ("backends", "bindings"), True)],
-        mutually_exclusive=[("bindings", single) for single in ITEM_KEYS],
+        required_if=[("state", "present", ("port", "bindings"), True), ("state", "present", ("backends", "service", "bindings"), True)],
+        mutually_exclusive=[("backends", "service")] + [("bindings", single) for single in ITEM_KEYS],
+        required_by=dict(service_port="service"),
     )
     resource_class = LbBinding
     result_key = "lb_binding"

@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - kubedc.network.project
   - kubedc.network.ovn_nb
+  - kubedc.network.kube
   - kubedc.network.attributes.info_module
 attributes:
   platform:
@@ -109,10 +110,15 @@ network:
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
+from ansible_collections.kubedc.network.plugins.module_utils.kube.client import KUBE_ARGUMENT_SPEC
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NB_ARGUMENT_SPEC
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.network_info import gather
 
 
 class NetworkInfoModule(OvnModule):
+    # The Kubernetes connection lets drift replays resolve FIPs on pods or VMs and
+    # bindings on Services, as the modules that declared them did.
+    shared_argument_specs = (NB_ARGUMENT_SPEC, KUBE_ARGUMENT_SPEC)
     argument_spec = dict(
         organization=dict(type="str", required=True),
         project=dict(type="str", required=True),

@@ -43,6 +43,9 @@ def test_rhythm(lab, project):
         network_type="cloud",
         logical_port=None,
         external_mac=None,
+        pod_name=None,
+        vm_name=None,
+        interface_name=None,
     )
     assert applied["commands"] == [
         "allocate 100.65.0.101 in external network ext-cloud for fip/acme-prod/bastion",

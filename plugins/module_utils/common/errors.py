@@ -14,6 +14,9 @@ exception is a bug and is reported with its traceback.
 """
 
 
+import contextlib
+
+
 class KubedcError(Exception):
     """A failure the user can act on; ``details`` are returned with it."""
 
@@ -53,3 +56,15 @@ class Conflict(KubedcError):
 
 class ConnectionFailed(KubedcError):
     """The database or API server could not be reached or answered too late."""
+
+
+@contextlib.contextmanager
+def about(item, name=None):
+    """Errors raised inside name the list item they are about (``fips[2] (bastion): ...``)."""
+    if item is None:
+        yield
+        return
+    try:
+        yield
+    except KubedcError as exc:
+        raise exc.within(item, name)

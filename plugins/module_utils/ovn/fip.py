@@ -27,15 +27,28 @@ by ``fip_gateway/<ns>/<network>``), shared by the project's FIPs there and
 removed with the last of them; and a reroute policy (priority 30000,
 ``ip4.src == <target>``) so that the target's replies leave through that
 network rather than through the default route. This is how Kube-DC does it.
+
+The target is an address in the project subnet (``ip_address``), or a pod
+(``pod_name``) or a KubeVirt VM's interface (``vm_name``, ``interface_name``)
+whose address is read from Kubernetes when the task is validated, before the
+NB is even contacted; the address then goes through the same checks. The
+declaration records the pod or VM, not the address, so that a run after the
+VM was recreated with another address retargets the FIP, and a drift check
+compares the row with the address the workload has now.
 """
 
+import contextlib
+import json
 import re
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     Conflict,
     InvalidInput,
+    KubedcError,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.kube import client as kube_client
+from ansible_collections.kubedc.network.plugins.module_utils.kube.service import KubeReader
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import external_network, ipam
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope, ref_uuids
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import eip_owner
@@ -80,8 +93,46 @@ EIP_KEY = "kubedc:eip"
 REROUTE_PRIORITY = 30000
 LIST_KEY = "fips"
 # The options of one FIP: the single form's top-level options, or a list element's.
-ITEM_KEYS = ("name", "eip", "external_network_type", "external_network", "ip_address", "logical_port", "external_mac")
+ITEM_KEYS = (
+    "name", "eip", "external_network_type", "external_network", "ip_address", "pod_name", "vm_name", "interface_name",
+    "logical_port", "external_mac",
+)
+# The ways to name a FIP's target: exactly one of them.
+TARGET_KEYS = ("ip_address", "pod_name", "vm_name")
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+# Pod and VM names are RFC 1123 subdomains.
+_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def _object_name(field, value):
+    if not isinstance(value, str) or len(value) > 253 or not _OBJECT_NAME.match(value):
+        raise InvalidInput(field, value, "is not a valid Kubernetes object name")
+    return value
+
+
+@contextlib.contextmanager
+def named_target(item):
+    """Errors about the target of a pod or VM FIP name the pod or VM, with its address.
+
+    ``ip_address: '10.0.1.5' is outside 10.0.0.0/24`` becomes
+    ``pod_name: 'web-0' (IP 10.0.1.5) is outside 10.0.0.0/24``.
+    """
+    source = item.get("source", "ip_address")
+    if source == "ip_address":
+        yield
+        return
+    try:
+        yield
+    except KubedcError as exc:
+        prefix = "ip_address: {0!r} ".format(item["target"])
+        if exc.details.get("field") != "ip_address" or not exc.msg.startswith(prefix):
+            raise
+        where = "IP {0}".format(item["target"])
+        if source == "vm_name":
+            where += " on {0}".format(item["resolved_interface"])
+        msg = "{0}: {1!r} ({2}) {3}".format(source, item[source], where, exc.msg[len(prefix):])
+        details = dict(exc.details, field=source, value=item[source], ip_address=item["target"])
+        raise type(exc).__new__(type(exc)).rebuilt(msg, details)
 
 
 def fip_owner(obj):
@@ -183,7 +234,10 @@ class Fip(OvnResource):
             eip=item["eip"],
             external_network_type=item["network_type"],
             external_network=item["external_network"],
-            ip_address=item["target"],
+            ip_address=item["target"] if item["source"] == "ip_address" else None,
+            pod_name=item["pod_name"],
+            vm_name=item["vm_name"],
+            interface_name=item["interface_name"],
             logical_port=item["logical_port"],
             external_mac=item["external_mac"],
         )
@@ -198,7 +252,8 @@ class Fip(OvnResource):
                 items.append(self._validate_item(names, label, raw))
         refuse_repeats(items, "name", "name", "the name")
         if self.state == "present":
-            refuse_repeats(items, "target", "ip_address", "the target")
+            self._resolve(names, items)
+            self._refuse_repeated_targets(items)
             refuse_repeats(items, "eip", "eip", "the EIP")
         # describe() reports on the same objects, and only gets *have*.
         self._want = dict(names=names, items=items, bulk=bulk, exclusive=bool(p.get("exclusive")))
@@ -210,8 +265,14 @@ class Fip(OvnResource):
         item = dict(label=label, name=name, object=obj, auto_owner=fip_owner(obj))
         if self.state == "absent":
             return item
-        if raw.get("ip_address") is None:
-            raise InvalidInput("ip_address", None, "is required with state=present")
+        given = [key for key in TARGET_KEYS if raw.get(key) is not None]
+        if raw.get("interface_name") is not None and raw.get("vm_name") is None:
+            raise InvalidInput("interface_name", raw["interface_name"], "needs vm_name: it names an interface of a virtual machine")
+        if not given:
+            raise InvalidInput("ip_address", None, "is required with state=present (or pod_name, or vm_name)")
+        if len(given) > 1:
+            raise InvalidInput(given[1], raw[given[1]], "and {0} are mutually exclusive: a FIP has one target".format(given[0]))
+        source = given[0]
         if raw.get("eip") is not None and (raw.get("external_network_type") or raw.get("external_network")):
             raise InvalidInput("eip", raw["eip"], "and external_network_type/external_network are mutually exclusive")
         if bool(raw.get("logical_port")) != bool(raw.get("external_mac")):
@@ -219,7 +280,10 @@ class Fip(OvnResource):
         eip = raw.get("eip")
         if eip is not None:
             eip = validation.dns_label("eip", eip)
-        target = validation.ipv4_address("ip_address", raw["ip_address"])
+        target = str(validation.ipv4_address("ip_address", raw["ip_address"])) if source == "ip_address" else None
+        interface = raw.get("interface_name")
+        if interface is not None and (not isinstance(interface, str) or not interface.strip()):
+            raise InvalidInput("interface_name", interface, "is not an interface name")
         mac = raw.get("external_mac")
         if mac is not None and not _MAC.match(mac.lower()):
             raise InvalidInput("external_mac", mac, "is not a MAC address like 0a:00:00:00:00:01")
@@ -227,11 +291,45 @@ class Fip(OvnResource):
             eip=eip,
             network_type=raw.get("external_network_type"),
             external_network=raw.get("external_network"),
-            target=str(target),
+            source=source,
+            target=target,
+            pod_name=_object_name("pod_name", raw["pod_name"]) if source == "pod_name" else None,
+            vm_name=_object_name("vm_name", raw["vm_name"]) if source == "vm_name" else None,
+            interface_name=interface,
             logical_port=raw.get("logical_port"),
             external_mac=mac.lower() if mac else None,
         )
         return item
+
+    def _resolve(self, names, items):
+        """The addresses of the pods and VMs the items target, read from Kubernetes."""
+        wanted = [item for item in items if item["source"] != "ip_address"]
+        if not wanted:
+            return
+        item = wanted[0]
+        kube_client.refuse_without_connection(
+            self.params, item, item["source"], item[item["source"]],
+            ("a Kubernetes workload whose address", "this FIP's target was"),
+        )
+        reader = KubeReader(self.params)
+        for item in wanted:
+            with about(item["label"], item["name"]):
+                if item["source"] == "pod_name":
+                    item["target"] = reader.pod_ip(names.namespace, item["pod_name"])
+                else:
+                    found = reader.vm_interface(names.namespace, item["vm_name"], item["interface_name"])
+                    item["target"] = found["ip"]
+                    item["resolved_interface"] = found["interface"]
+
+    @staticmethod
+    def _refuse_repeated_targets(items):
+        seen = {}
+        for item in items:
+            if item["target"] in seen:
+                with about(item["label"], item["name"]), named_target(item):
+                    raise InvalidInput("ip_address", item["target"], "is the target of {0} too; each may appear once "
+                                       "in the list".format(seen[item["target"]]))
+            seen[item["target"]] = "{0} ({1})".format(item["label"], item["name"])
 
     def scope(self, want):
         names = want["names"]
@@ -280,7 +378,7 @@ class Fip(OvnResource):
             self._plan_removal(plan, have, obj)
         around = _Surroundings(have, declared | set(pruned))
         for item in items:
-            with about(item["label"], item["name"]):
+            with about(item["label"], item["name"]), named_target(item):
                 self._plan_fip(plan, want["names"], item, have, around)
         self._remove_unused_gateways(plan, have, around.networks_in_use)
         return plan
@@ -500,6 +598,9 @@ class Fip(OvnResource):
             namespace=names.namespace,
             external_ip=columns["external_ip"],
             ip_address=columns["logical_ip"],
+            pod_name=columns.get("pod_name"),
+            vm_name=columns.get("vm_name"),
+            interface_name=columns.get("interface_name"),
             eip=columns["eip"] or None,
             external_network=network,
             network_type=have.catalog[network][1].network_type if network in have.catalog else None,
@@ -519,6 +620,7 @@ class Fip(OvnResource):
             logical_port=nat.logical_port[0] if nat.logical_port else None,
             external_mac=nat.external_mac[0] if nat.external_mac else None,
         )
+        columns.update(_declared_target(nat))
         network = external_network.network_of(have.catalog, nat.external_ip)
         return self._view(have.names, obj.split("/", 1)[1], columns, network, have)
 
@@ -555,6 +657,20 @@ class Fip(OvnResource):
                 eip=eip_name,
                 logical_port=item["logical_port"],
                 external_mac=item["external_mac"],
+                pod_name=item["pod_name"],
+                vm_name=item["vm_name"],
+                interface_name=item["interface_name"],
             )
             views.append(self._view(names, item["name"], columns, network, have))
         return views if want["bulk"] else views[0]
+
+
+def _declared_target(nat):
+    """The pod or VM a FIP's row was declared for, from its recorded declaration."""
+    try:
+        declared = json.loads(nat.external_ids.get(DECLARED_KEY) or "{}")
+    except ValueError:
+        declared = {}
+    if not isinstance(declared, dict):
+        declared = {}
+    return dict((key, declared.get(key)) for key in ("pod_name", "vm_name", "interface_name"))

@@ -22,6 +22,13 @@ by ``exclusive``, or moving), gains the declared ones, and then gets one
 Insert (new), one Delete (its last binding gone), or the map keys that change
 (released ones first, as a move has always done). So a list of bindings on one
 protocol makes one load balancer, and a run that changes nothing plans nothing.
+
+The backends are a list (``backends``), or the ready endpoints of a port of a
+Kubernetes Service in the project namespace (``service``, ``service_port``),
+read from its EndpointSlices when the task is validated, before the NB is
+contacted. The declaration then records the Service, not its endpoints, so
+that a later run, or a drift check, compares the VIP with the endpoints the
+Service has then.
 """
 
 import re
@@ -31,6 +38,8 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.errors impor
     InvalidInput,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.kube import client as kube_client
+from ansible_collections.kubedc.network.plugins.module_utils.kube.service import KubeReader
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import external_network
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import KIND as EIP_KIND
@@ -69,7 +78,7 @@ DEFAULT_GATEWAY = "default-gw"
 PROTOCOLS = ("tcp", "udp", "sctp")
 LIST_KEY = "bindings"
 # The options of one binding: the single form's top-level options, or a list element's.
-ITEM_KEYS = ("name", "eip", "protocol", "port", "backends")
+ITEM_KEYS = ("name", "eip", "protocol", "port", "backends", "service", "service_port")
 _BACKEND = re.compile(r"^(?P<ip>[0-9.]+):(?P<port>\d{1,5})$")
 
 
@@ -272,6 +281,7 @@ class LbBinding(OvnResource):
         refuse_repeats(items, "name", "name", "the name")
         if self.state == "present":
             self._refuse_shared_ports(items)
+            self._resolve(names, items)
         # describe() reports on the same bindings, and only gets *have*.
         self._want = dict(names=names, items=items, bulk=bulk, exclusive=bool(p.get("exclusive")))
         return self._want
@@ -292,8 +302,12 @@ class LbBinding(OvnResource):
             raise InvalidInput("port", None, "is required with state=present")
         if not 1 <= port <= 65535:
             raise InvalidInput("port", port, "must be a port number from 1 to 65535")
+        if raw.get("service") is not None:
+            return self._validate_service(raw, item, eip, protocol, port)
+        if raw.get("service_port") is not None:
+            raise InvalidInput("service_port", raw["service_port"], "needs service: it names a port of a Service")
         if raw.get("backends") is None:
-            raise InvalidInput("backends", None, "is required with state=present")
+            raise InvalidInput("backends", None, "is required with state=present (or service)")
         backends = []
         for index, backend in enumerate(raw["backends"]):
             field = "backends[{0}]".format(index)
@@ -306,8 +320,42 @@ class LbBinding(OvnResource):
             raise InvalidInput("backends", [], "is empty: a VIP needs at least one backend")
         if len(set(b for _f, b in backends)) != len(backends):
             raise InvalidInput("backends", raw["backends"], "lists a backend twice")
-        item.update(eip=eip or DEFAULT_GATEWAY, protocol=protocol, port=port, backends=backends)
+        item.update(eip=eip or DEFAULT_GATEWAY, protocol=protocol, port=port, backends=backends, service=None, service_port=None)
         return item
+
+    @staticmethod
+    def _validate_service(raw, item, eip, protocol, port):
+        if raw.get("backends") is not None:
+            raise InvalidInput("service", raw["service"], "and backends are mutually exclusive: the backends are a list, or "
+                               "the endpoints of a Service")
+        service = validation.dns_label("service", raw["service"])
+        service_port = raw.get("service_port")
+        if isinstance(service_port, bool) or (service_port is not None and not isinstance(service_port, (int, str))):
+            raise InvalidInput("service_port", service_port, "is neither a port number nor a port name")
+        if isinstance(service_port, str) and service_port.isdigit():
+            service_port = int(service_port)
+        if isinstance(service_port, int) and not 1 <= service_port <= 65535:
+            raise InvalidInput("service_port", service_port, "must be a port number from 1 to 65535")
+        if isinstance(service_port, str):
+            validation.dns_label("service_port", service_port)
+        item.update(eip=eip or DEFAULT_GATEWAY, protocol=protocol, port=port, backends=None, service=service,
+                    service_port=service_port)
+        return item
+
+    def _resolve(self, names, items):
+        """The backends of the items that name a Service: its ready endpoints, read from Kubernetes."""
+        wanted = [item for item in items if item.get("service") is not None]
+        if not wanted:
+            return
+        kube_client.refuse_without_connection(
+            self.params, wanted[0], "service", wanted[0]["service"],
+            ("a Kubernetes Service whose endpoints", "this binding's backends were"),
+        )
+        reader = KubeReader(self.params)
+        for item in wanted:
+            with about(item["label"], item["name"]):
+                backends, _port = reader.service_backends(names.namespace, item["service"], item["service_port"], item["protocol"])
+            item["backends"] = [("service", backend) for backend in backends]
 
     @staticmethod
     def _refuse_shared_ports(items):
@@ -388,7 +436,15 @@ class LbBinding(OvnResource):
 
     def _plan_binding(self, names, item, have, around, balancers, listed):
         for field, backend in item["backends"]:
-            validation.host_in(field, backend.rsplit(":", 1)[0], around.cidr)
+            address = backend.rsplit(":", 1)[0]
+            if item["service"] is None:
+                validation.host_in(field, address, around.cidr)
+                continue
+            try:
+                validation.host_in(field, address, around.cidr)
+            except InvalidInput as exc:
+                reason = exc.msg[len("{0}: {1!r} ".format(field, address)):]
+                raise InvalidInput("service", item["service"], "has the endpoint {0}, which {1}".format(backend, reason))
         address = have.address(item["eip"])
         fips = around.fips_at.get(address)
         if fips:
@@ -423,7 +479,9 @@ class LbBinding(OvnResource):
             eip=item["eip"],
             protocol=item["protocol"],
             port=item["port"],
-            backends=backends,
+            backends=backends if item["service"] is None else None,
+            service=item["service"],
+            service_port=item["service_port"],
         )
         balancer.bind(item["name"], vip, ",".join(backends), declared)
 

@@ -18,6 +18,7 @@ import json
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import KubedcError
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.kube import client as kube_client
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import connection
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import Eip, EipProject
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
@@ -43,7 +44,12 @@ def _owner(row):
 
 
 def _connection_params(params):
-    return dict((k, params.get(k)) for k in connection.NB_ARGUMENT_SPEC)
+    """The NB and Kubernetes connection options, which replays of declarations reuse."""
+    values = dict((k, params.get(k)) for k in connection.NB_ARGUMENT_SPEC)
+    if kube_client.is_given(params):
+        # Without them, a replay of a pod, VM or Service declaration says it was not checked.
+        values.update(kube_client.connection_params(params))
+    return values
 
 
 def _replay(resource_class, declared, params, session, have=None):

@@ -15,14 +15,13 @@ back is put right, and a row that merely looks different in columns we do not
 manage (a MAC chosen at creation) is left alone.
 """
 
-import contextlib
 import hashlib
 import json
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     Conflict,
     InvalidInput,
-    KubedcError,
+    about,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     KIND_KEY,
@@ -202,18 +201,6 @@ def declared_items(params, list_key, single_keys):
     if bulk:
         return True, [("{0}[{1}]".format(list_key, index), item) for index, item in enumerate(params[list_key])]
     return False, [(None, dict((key, params.get(key)) for key in single_keys))]
-
-
-@contextlib.contextmanager
-def about(item, name=None):
-    """Errors raised inside name the list item they are about (``fips[2] (bastion): ...``)."""
-    if item is None:
-        yield
-        return
-    try:
-        yield
-    except KubedcError as exc:
-        raise exc.within(item, name)
 
 
 def refuse_repeats(items, key, field, what):
