@@ -193,6 +193,8 @@ def measure(bench, ext, items, solo_ip, args):
     # bench/startup.py, on a project holding only that FIP.
     solo = dict(organization=ORGANIZATION, project=PROJECT_NAME, name="solo", ip_address=solo_ip, ovn_nb_connection=bench.nb)
     single = bench.playbook("single", [{"name": "one converged FIP", "kubedc.network.fip": solo}])
+    first = dict(organization=ORGANIZATION, project=PROJECT_NAME, ovn_nb_connection=bench.nb, **items[0])
+    single_among = bench.playbook("single_among", [{"name": "one of the FIPs, converged", "kubedc.network.fip": first}])
     run_module("fip", solo)
     bench.run(noop, 0)  # warm the page cache
     for _round in range(args.repeat):
@@ -209,6 +211,8 @@ def measure(bench, ext, items, solo_ip, args):
             sample("bulk_create").add(*bench.run(bulk, 1))
             bench.expect_fips(ext, n, "after the bulk create")
             sample("bulk_rerun").add(*bench.run(bulk, 0))
+            # The same NB, one of those FIPs declared alone: the same module with nothing to do.
+            sample("single_among").add(*bench.run(single_among, 0))
             sample("bulk_prune").add(*bench.run(prune, 1))
             bench.expect_fips(ext, 0, "after the bulk prune")
 
@@ -284,6 +288,7 @@ def markdown(samples, facts, args, n, loop_n):
         row("no-op playbook (`debug` skipped by `verbosity: 1`)", "noop"),
         row("one-module playbook (`ping`)", "ping"),
         row("one converged FIP, single form (`fip`)", "single"),
+        row("one of the %d FIPs, converged, single form, with all %d in the NB" % (n, n), "single_among"),
         row("%d FIPs in one task, create" % n, "bulk_create"),
         row("%d FIPs in one task, idempotent re-run" % n, "bulk_rerun"),
         row("%d FIPs pruned (`fips: []`, `exclusive: true`)" % n, "bulk_prune"),
@@ -312,6 +317,7 @@ def markdown(samples, facts, args, n, loop_n):
     ratio("%d-FIP task re-run / one-module playbook" % n, "bulk_rerun", "ping")
     ratio("%d-FIP task re-run / one converged FIP task" % n, "bulk_rerun", "single", target=1.3)
     ratio("%d-FIP task create / one converged FIP task" % n, "bulk_create", "single", target=1.3)
+    ratio("%d-FIP task re-run / one of them converged alone, same NB" % n, "bulk_rerun", "single_among", target=1.3)
     if loop_n == n:
         ratio("loop create / one-task create", "loop_create", "bulk_create")
         ratio("loop re-run / one-task re-run", "loop_rerun", "bulk_rerun")
