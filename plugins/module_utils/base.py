@@ -22,9 +22,12 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
+    InvalidInput,
     KubedcError,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.kube import client as kube_client
+from ansible_collections.kubedc.network.plugins.module_utils.kube import resource as kube_resource
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import connection, engine
 
 
@@ -116,3 +119,36 @@ class OvnModule(KubedcModule):
         if self.diff_mode:
             result["diff"] = dict(before=before or {}, after=after or {})
         return result
+
+
+class PlatformModule(OvnModule):
+    """A module for several platforms, chosen by ``platform``.
+
+    ``ovn`` writes the OVN NB directly (``resource_class``, as OvnModule);
+    ``kube_dc`` declares Kube-DC objects through the Kubernetes API and waits
+    for the Kube-DC controller to realize them (``kube_resource_class``). The
+    ovsdbapp library is needed only for ``ovn``, the kubernetes library only
+    for ``kube_dc`` (imported when used).
+    """
+
+    platforms = ("ovn", "kube_dc")
+    kube_resource_class = None
+
+    @property
+    def shared_argument_specs(self):
+        platform = dict(platform=dict(type="str", choices=list(self.platforms), default="ovn"))
+        return (platform, connection.NB_ARGUMENT_SPEC, kube_client.KUBE_ARGUMENT_SPEC, kube_resource.WAIT_ARGUMENT_SPEC)
+
+    def check_libraries(self):
+        if self.params.get("platform") == "ovn":
+            super(PlatformModule, self).check_libraries()
+        else:
+            KubedcModule.check_libraries(self)
+
+    def run(self):
+        if self.params.get("platform") != "kube_dc":
+            return super(PlatformModule, self).run()
+        if self.list_key is not None and self.params.get(self.list_key) is not None:
+            raise InvalidInput(self.list_key, "[...]", "is not supported on platform kube_dc yet; declare one object per task")
+        resource = self.kube_resource_class(self.params)
+        return kube_resource.run_kube(resource, self.params, self.check_mode, self.diff_mode, self.result_key)

@@ -26,12 +26,27 @@ description:
   - a default route to the external network's gateway, and SNAT of O(cidr) to the
     default-gateway address, so that workloads reach the outside from that address.
   - Projects are isolated VPCs, so two projects may use the same O(cidr).
+  - With O(platform=kube_dc) the module declares the project as Kube-DC does - a C(Project)
+    (C(kube-dc.com/v1)) in the organization's namespace, through the Kubernetes API - and waits
+    until the Kube-DC controller reports it ready; the controller then makes the namespace
+    V(<organization>-<name>), the VPC, the default-gateway EIP V(default-gw) and the SNAT. Check
+    mode is a server-side dry run. O(cidr) and O(egress_network_type) cannot change once the
+    project exists.
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
+  platform:
+    description:
+      - V(ovn) writes the project's rows into the OVN Northbound DB directly (the O(ovn_nb_connection)
+        options). V(kube_dc) declares a Kube-DC C(Project) through the Kubernetes API (the
+        O(kubeconfig) options).
+    type: str
+    choices: [ovn, kube_dc]
+    default: ovn
   organization:
     description:
-      - The organization the project belongs to; a lower-case RFC 1123 label.
+      - The organization the project belongs to; a lower-case RFC 1123 label. With
+        O(platform=kube_dc), also the namespace the C(Project) object lives in, which must exist.
     type: str
     required: true
   name:
@@ -60,6 +75,7 @@ options:
     description:
       - The project subnet's gateway address, inside O(cidr). Defaults to the first address
         of O(cidr), as on Kube-OVN.
+      - With O(platform=kube_dc), the C(Project)'s C(gwLanIp); normally left unset.
     type: str
   egress_network_type:
     description:
@@ -73,30 +89,33 @@ options:
   external_network:
     description:
       - Name of the external network to attach to, when there are several of the same type.
-        Must agree with O(egress_network_type) when both are set.
+        Must agree with O(egress_network_type) when both are set. Not with O(platform=kube_dc).
     type: str
   default_gateway_ip:
     description:
       - The project's default-gateway (SNAT) address. Defaults to the lowest free address of
         the external network; once allocated it stays with the project until O(state=absent).
       - Setting it to another address moves the gateway port and SNAT there and releases the
-        old address.
+        old address. Not with O(platform=kube_dc), where the controller allocates it.
     type: str
   gateway_chassis:
     description:
       - The chassis the gateway port is scheduled on, highest priority first. Defaults to the
-        external network's O(kubedc.network.external_network#module:gateway_chassis).
+        external network's O(kubedc.network.external_network#module:gateway_chassis). Not with
+        O(platform=kube_dc).
     type: list
     elements: str
     default: []
 extends_documentation_fragment:
   - kubedc.network.ovn_nb
+  - kubedc.network.kube
+  - kubedc.network.kube_dc
   - kubedc.network.attributes
 attributes:
   platform:
     description: The network system the module manages.
     support: full
-    platforms: ovn
+    platforms: [ovn, kube_dc]
 seealso:
   - module: kubedc.network.external_network
 """
@@ -124,6 +143,16 @@ EXAMPLES = r"""
       - gw-node-2
       - gw-node-1
 
+- name: The same project on Kube-DC, through the Kubernetes API (AWX's Kubernetes credential works)
+  kubedc.network.project_network:
+    platform: kube_dc
+    kubeconfig: ~/.kube/config
+    organization: acme
+    name: prod
+    cidr: 10.0.0.0/24
+    egress_network_type: cloud
+    wait_timeout: 300
+
 - name: Remove a project network and release its address
   kubedc.network.project_network:
     organization: acme
@@ -150,11 +179,11 @@ project_network:
       type: str
       sample: acme-prod
     router:
-      description: Name of the project's logical router.
+      description: Name of the project's logical router. Not with O(platform=kube_dc).
       type: str
       sample: acme-prod
     switch:
-      description: Name of the project's logical switch.
+      description: Name of the project's logical switch. Not with O(platform=kube_dc).
       type: str
       sample: acme-prod-default
     cidr:
@@ -170,11 +199,11 @@ project_network:
       type: str
       sample: cloud
     external_network:
-      description: The external network the project egresses through.
+      description: The external network the project egresses through. Not with O(platform=kube_dc).
       type: str
       sample: ext-cloud
     gateway_router_port:
-      description: Name of the distributed gateway port on the external network.
+      description: Name of the distributed gateway port on the external network. Not with O(platform=kube_dc).
       type: str
       sample: acme-prod-ext-cloud
     default_gateway_ip:
@@ -185,27 +214,35 @@ project_network:
       type: str
       sample: 100.65.0.100
     gateway_chassis:
-      description: Chassis of the gateway port, highest priority first.
+      description: Chassis of the gateway port, highest priority first. Not with O(platform=kube_dc).
       type: list
       elements: str
       sample: ["gw-node-1"]
+    ready:
+      description:
+        - With O(platform=kube_dc), whether the Kube-DC controller reports the project ready
+          (always true after a task that waited).
+      type: bool
+      sample: true
 commands:
   description:
     - The changes made, or in check mode the changes that would be made, one line per row
-      operation of the single OVSDB transaction.
+      operation of the single OVSDB transaction; with O(platform=kube_dc), one line per object
+      written (V(create kube-dc.com/v1 Project acme/prod)).
   returned: always
   type: list
   elements: str
   sample: ["create Logical_Router acme-prod", "create NAT snat 100.65.0.100 -> 10.0.0.0/24 in Logical_Router acme-prod"]
 """
 
-from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
+from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule
+from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.project_network import KubeProject
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import (
     ProjectNetwork,
 )
 
 
-class ProjectNetworkModule(OvnModule):
+class ProjectNetworkModule(PlatformModule):
     argument_spec = dict(
         organization=dict(type="str", required=True),
         name=dict(type="str", required=True),
@@ -219,6 +256,7 @@ class ProjectNetworkModule(OvnModule):
     )
     module_kwargs = dict(required_if=[("state", "present", ("cidr",))])
     resource_class = ProjectNetwork
+    kube_resource_class = KubeProject
     result_key = "project_network"
 
 

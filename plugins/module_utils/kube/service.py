@@ -40,7 +40,7 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 KUBEVIRT = ("kubevirt.io", "v1", "virtualmachineinstances")
 
 
-def _server_message(exc):
+def server_message(exc):
     try:
         body = json.loads(exc.body)
         if isinstance(body, dict) and body.get("message"):
@@ -50,7 +50,7 @@ def _server_message(exc):
     return exc.reason or "no message"
 
 
-def _retry_after(exc):
+def retry_after(exc):
     try:
         return float((exc.headers or {}).get("Retry-After"))
     except (TypeError, ValueError):
@@ -67,6 +67,27 @@ def _first_ipv4(candidates):
         if len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts):
             return address
     return None
+
+
+def api_error(host, exc, purpose, not_found=None):
+    """The KubedcError for an ApiException: the server's message, and what was being done."""
+    status = exc.status or 0
+    message = server_message(exc)
+    if status == 404 and not_found is not None:
+        field, value, reason = not_found
+        failure = KubeNotFound(field, value, reason)
+        failure.details["server_message"] = message
+        return failure
+    if status == 401:
+        text = "the Kubernetes API server at {0} refused the credentials (401 Unauthorized; {1}): {2}"
+    elif status == 403:
+        text = "the Kubernetes API server at {0} refused the request (403 Forbidden; {1}): {2}"
+    elif status == 429 or status >= 500:
+        return KubeUnreachable("the Kubernetes API server at {0} kept failing ({1}; {2} {3}): {4}".format(
+            host, purpose, status, exc.reason, message), host=host, status=status)
+    else:
+        text = "the Kubernetes API server at {0} refused the request (" + str(status) + "; {1}): {2}"
+    return KubeError(text.format(host, purpose, message), host=host, status=status)
 
 
 def _port_label(port):
@@ -100,8 +121,8 @@ class KubeReader(object):
             except kube_client.exceptions.ApiException as exc:
                 status = exc.status or 0
                 if status == 429 or status >= 500:
-                    raise Retry(self._api_error(host, exc, purpose), _retry_after(exc))
-                raise self._api_error(host, exc, purpose, not_found)
+                    raise Retry(api_error(host, exc, purpose), retry_after(exc))
+                raise api_error(host, exc, purpose, not_found)
             except Exception as exc:  # pylint: disable=broad-except
                 # urllib3 and socket errors: refused, reset, timed out, TLS.
                 if type(exc).__module__.startswith("kubernetes"):
@@ -116,26 +137,6 @@ class KubeReader(object):
                     host, purpose), host=host)
 
         return retrying(attempt)
-
-    @staticmethod
-    def _api_error(host, exc, purpose, not_found=None):
-        status = exc.status or 0
-        message = _server_message(exc)
-        if status == 404 and not_found is not None:
-            field, value, reason = not_found
-            failure = KubeNotFound(field, value, reason)
-            failure.details["server_message"] = message
-            return failure
-        if status == 401:
-            text = "the Kubernetes API server at {0} refused the credentials (401 Unauthorized; {1}): {2}"
-        elif status == 403:
-            text = "the Kubernetes API server at {0} refused the request (403 Forbidden; {1}): {2}"
-        elif status == 429 or status >= 500:
-            return KubeUnreachable("the Kubernetes API server at {0} kept failing ({1}; {2} {3}): {4}".format(
-                host, purpose, status, exc.reason, message), host=host, status=status)
-        else:
-            text = "the Kubernetes API server at {0} refused the request (" + str(status) + "; {1}): {2}"
-        return KubeError(text.format(host, purpose, message), host=host, status=status)
 
     # -- questions ----------------------------------------------------------
 

@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+"""project_network on the kube_dc platform: a Kube-DC ``Project``.
+
+The ``Project`` (``kube-dc.com/v1``) lives in the organization's namespace;
+the Kube-DC controller makes the project namespace ``<org>-<project>``, its
+VPC, subnet, default-gateway EIP (``default-gw``) and SNAT, and then sets
+``status.ready``. The CIDR and the egress network type cannot change once
+the project exists (Kube-DC refuses the egress type change with a CEL rule;
+a CIDR change would orphan everything in the subnet), so both are refused
+here before anything is written. Deleting waits until the project
+namespace is gone too, which is when the controller has torn everything down.
+"""
+
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
+
+CIDR = ("spec", "cidrBlock")
+EGRESS = ("spec", "egressNetworkType")
+GW_LAN_IP = ("spec", "gwLanIp")
+DEFAULT_GATEWAY_EIP = "default-gw"
+# Options of the ovn platform that Kube-DC decides itself.
+OVN_ONLY = ("external_network", "default_gateway_ip", "gateway_chassis")
+
+
+class KubeProject(KubeResource):
+    api_version = "kube-dc.com/v1"
+    kind = "Project"
+    plural = "projects"
+    managed = (CIDR, EGRESS, GW_LAN_IP)
+    immutable = ((CIDR, "cidr"), (EGRESS, "egress_network_type"))
+
+    def validate(self):
+        p = self.params
+        for option in OVN_ONLY:
+            if p.get(option):
+                raise InvalidInput(option, p[option], "applies to platform ovn only; on kube_dc the Kube-DC controller chooses it")
+        names = project_names(p["organization"], p["name"])
+        want = dict(names=names, namespace=names.organization, name=names.project, fields={})
+        if self.state == "absent":
+            return want
+        cidr = validation.ipv4_network("cidr", p["cidr"])
+        gateway = p.get("gateway")
+        if gateway is not None:
+            gateway = str(validation.host_in("gateway", gateway, cidr))
+        want["fields"] = {
+            CIDR: str(cidr),
+            EGRESS: p.get("egress_network_type") or "cloud",
+            GW_LAN_IP: gateway,
+        }
+        return want
+
+    def check(self, objects, want, have):
+        if self.state == "present" and have is None and objects.get("v1", "namespaces", None, want["namespace"]) is None:
+            raise InvalidInput(
+                "organization", want["namespace"],
+                "has no namespace {0} on the Kubernetes API server: a Project lives in its organization's "
+                "namespace, so create the organization first".format(want["namespace"]),
+            )
+
+    def ready(self, obj):
+        ready, why = super(KubeProject, self).ready(obj)
+        if ready and not (obj.get("status") or {}).get("namespace"):
+            return False, "status.namespace is not set yet"
+        return ready, why
+
+    def gone(self, objects, want):
+        if not super(KubeProject, self).gone(objects, want):
+            return False
+        return objects.get("v1", "namespaces", None, want["names"].namespace) is None
+
+    def view(self, objects, want, obj):
+        names = want["names"]
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        namespace = status.get("namespace") or names.namespace
+        eip = objects.get("kube-dc.com/v1", "eips", namespace, DEFAULT_GATEWAY_EIP) if status.get("ready") else None
+        return dict(
+            organization=names.organization,
+            name=names.project,
+            namespace=namespace,
+            cidr=spec.get("cidrBlock"),
+            egress_network_type=spec.get("egressNetworkType"),
+            gateway=spec.get("gwLanIp"),
+            default_gateway_ip=((eip or {}).get("status") or {}).get("ipAddress"),
+            ready=bool(status.get("ready")),
+        )

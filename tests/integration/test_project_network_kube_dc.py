@@ -1,0 +1,101 @@
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""project_network with platform kube_dc: a Kube-DC Project through the Kubernetes API.
+
+These tests need no controller: with ``wait: false`` they check what the module
+writes and refuses. The controller's part (ready, namespace, default-gw EIP,
+and the NB rows) is tested with the kube_dc fixture.
+"""
+
+import pytest
+
+from support import ModuleFailed, run_module
+
+PROJECT = dict(platform="kube_dc", organization="acme", name="prod", cidr="10.0.0.0/24", wait=False)
+
+
+@pytest.fixture
+def org(kube):
+    kube.namespace("acme")
+    return dict(kubeconfig=kube.kubeconfig)
+
+
+def projects(kube):
+    from kubernetes import client
+
+    found = client.CustomObjectsApi(kube.api_client()).list_namespaced_custom_object("kube-dc.com", "v1", "acme", "projects")
+    return [(p["metadata"]["name"], p["spec"]) for p in found["items"]]
+
+
+def test_check_apply_no_change_and_absent(kube, org):
+    args = dict(PROJECT, **org)
+    planned = run_module("project_network", args, check=True)
+    assert planned["changed"] is True and planned["commands"] == ["create kube-dc.com/v1 Project acme/prod"]
+    assert projects(kube) == [], "check mode stored the Project"
+
+    applied = run_module("project_network", args)
+    assert applied["commands"] == planned["commands"]
+    assert applied["diff"] == dict(before={}, after={"spec.cidrBlock": "10.0.0.0/24", "spec.egressNetworkType": "cloud"})
+    assert projects(kube) == [("prod", {"cidrBlock": "10.0.0.0/24", "egressNetworkType": "cloud"})]
+    assert applied["project_network"]["namespace"] == "acme-prod" and applied["project_network"]["ready"] is False
+
+    for check in (True, False):
+        again = run_module("project_network", args, check=check)
+        assert again["changed"] is False and again["commands"] == []
+
+    # A field the module declares, changed behind its back, is put back with a merge patch.
+    gateway = run_module("project_network", dict(args, gateway="10.0.0.254"))
+    assert gateway["commands"] == ["patch kube-dc.com/v1 Project acme/prod: spec.gwLanIp=10.0.0.254"]
+    assert run_module("project_network", args)["commands"] == ["patch kube-dc.com/v1 Project acme/prod: spec.gwLanIp=(removed)"]
+
+    absent = dict(platform="kube_dc", organization="acme", name="prod", state="absent", wait=False, **org)
+    assert run_module("project_network", absent, check=True)["commands"] == ["delete kube-dc.com/v1 Project acme/prod"]
+    assert len(projects(kube)) == 1
+    assert run_module("project_network", absent)["changed"] is True
+    assert projects(kube) == []
+    assert run_module("project_network", absent)["changed"] is False
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        (dict(cidr="10.1.0.0/24"), "cidr: '10.1.0.0/24' cannot change: Project prod has spec.cidrBlock='10.0.0.0/24'"),
+        (dict(egress_network_type="public"), "egress_network_type: 'public' cannot change: Project prod has spec.egressNetworkType='cloud'"),
+        (dict(default_gateway_ip="100.65.0.5"), "default_gateway_ip: '100.65.0.5' applies to platform ovn only"),
+        (dict(gateway="10.9.0.1"), "gateway: '10.9.0.1' is outside 10.0.0.0/24"),
+        (dict(cidr="10.0.0.0/33"), "cidr: '10.0.0.0/33'"),
+    ],
+)
+def test_bad_input_and_immutables_write_nothing(kube, org, override, message):
+    args = dict(PROJECT, **org)
+    run_module("project_network", args)
+    before = projects(kube)
+    for check in (False, True):
+        with pytest.raises(ModuleFailed) as failed:
+            run_module("project_network", dict(args, **override), check=check)
+        assert failed.value.result["msg"].startswith(message), failed.value.result["msg"]
+    assert projects(kube) == before
+
+
+def test_missing_organization_namespace_is_named(kube):
+    with pytest.raises(ModuleFailed) as failed:
+        run_module("project_network", dict(PROJECT, organization="nowhere", kubeconfig=kube.kubeconfig))
+    assert failed.value.result["msg"].startswith("organization: 'nowhere' has no namespace nowhere on the Kubernetes API server")
+
+
+def test_server_validation_comes_back_in_check_mode_too(kube, org):
+    # The CRD's CEL rule makes egressNetworkType immutable: edit it behind the module's back
+    # and the server, not only the module, refuses the change (the module refuses first).
+    from kubernetes import client
+
+    run_module("project_network", dict(PROJECT, **org))
+    api = client.CustomObjectsApi(kube.api_client())
+    with pytest.raises(client.exceptions.ApiException) as refused:
+        api.patch_namespaced_custom_object("kube-dc.com", "v1", "acme", "projects", "prod", {"spec": {"egressNetworkType": "public"}})
+    assert refused.value.status == 422 and "egressNetworkType is immutable" in refused.value.body
+
+
+def test_wait_gives_up_with_the_status_it_saw(kube, org):
+    with pytest.raises(ModuleFailed) as failed:
+        run_module("project_network", dict(PROJECT, wait=True, wait_timeout=1, wait_sleep=0.2, **org))
+    assert failed.value.result["msg"] == "gave up waiting 1 seconds for Project prod to be ready: status.ready is not true yet"
