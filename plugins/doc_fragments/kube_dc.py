@@ -29,3 +29,16 @@ options:
     type: float
     default: 2.0
 """
+
+    # Modules whose kube_dc objects stand for rows that can be checked in the NB.
+    VERIFY_OVN = r"""
+options:
+  verify_ovn:
+    description:
+      - With O(platform=kube_dc), once the object is ready, read the OVN Northbound DB (the
+        O(ovn_nb_connection) options) and fail with a drift report if the rows Kube-OVN should
+        have written for it are not there or differ from what Kube-DC reports.
+      - It only reads the NB.
+    type: bool
+    default: false
+"""

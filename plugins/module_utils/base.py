@@ -28,6 +28,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.errors impor
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.kube import client as kube_client
 from ansible_collections.kubedc.network.plugins.module_utils.kube import resource as kube_resource
+from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify as kube_dc_verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import connection, engine
 
 
@@ -133,11 +134,14 @@ class PlatformModule(OvnModule):
 
     platforms = ("ovn", "kube_dc")
     kube_resource_class = None
+    # Whether the kube_dc resource can check its rows in the NB (the verify_ovn option).
+    verifies_ovn = False
 
     @property
     def shared_argument_specs(self):
         platform = dict(platform=dict(type="str", choices=list(self.platforms), default="ovn"))
-        return (platform, connection.NB_ARGUMENT_SPEC, kube_client.KUBE_ARGUMENT_SPEC, kube_resource.WAIT_ARGUMENT_SPEC)
+        specs = (platform, connection.NB_ARGUMENT_SPEC, kube_client.KUBE_ARGUMENT_SPEC, kube_resource.WAIT_ARGUMENT_SPEC)
+        return specs + ((kube_dc_verify.VERIFY_ARGUMENT_SPEC,) if self.verifies_ovn else ())
 
     def check_libraries(self):
         if self.params.get("platform") == "ovn":

@@ -110,6 +110,7 @@ extends_documentation_fragment:
   - kubedc.network.ovn_nb
   - kubedc.network.kube
   - kubedc.network.kube_dc
+  - kubedc.network.kube_dc.verify_ovn
   - kubedc.network.attributes
 attributes:
   platform:
@@ -257,6 +258,7 @@ class ProjectNetworkModule(PlatformModule):
     module_kwargs = dict(required_if=[("state", "present", ("cidr",))])
     resource_class = ProjectNetwork
     kube_resource_class = KubeProject
+    verifies_ovn = True
     result_key = "project_network"
 
 

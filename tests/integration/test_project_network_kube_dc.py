@@ -99,3 +99,33 @@ def test_wait_gives_up_with_the_status_it_saw(kube, org):
     with pytest.raises(ModuleFailed) as failed:
         run_module("project_network", dict(PROJECT, wait=True, wait_timeout=1, wait_sleep=0.2, **org))
     assert failed.value.result["msg"] == "gave up waiting 1 seconds for Project prod to be ready: status.ready is not true yet"
+
+
+def test_end_to_end_with_the_controller_and_verify_ovn(kube, kube_dc, lab, ext_cloud):
+    kube.namespace("acme")
+    connect = dict(kubeconfig=kube.kubeconfig, wait_sleep=0.2, wait_timeout=60, verify_ovn=True, **lab.nb)
+    args = dict(PROJECT, wait=True, **connect)
+    applied = run_module("project_network", args)
+    project = applied["project_network"]
+    assert project["ready"] is True and project["namespace"] == "acme-prod"
+    assert project["default_gateway_ip"] == "100.65.0.100"
+    # The controller wrote the VPC as Kube-OVN does: a workload leaves SNATed to the default-gw address.
+    lab.workload_port("acme-prod-default", "vm1", "0a:00:00:00:10:0a", "10.0.0.10")
+    names = dict(router="acme-prod", switch="acme-prod-default", gateway_router_port="acme-prod-ext-cloud", external_network="ext-cloud")
+    egress = lab.trace_egress(names, "vm1", "0a:00:00:00:10:0a", "10.0.0.10")
+    assert egress.snat == ["100.65.0.100"], egress.summary
+    assert run_module("project_network", args)["changed"] is False
+
+    # The SNAT row disappears behind Kube-DC's back: the project is still "ready", verify_ovn says otherwise.
+    lab.ovn.nbctl("lr-nat-del", "acme-prod", "snat", "10.0.0.0/24")
+    with pytest.raises(ModuleFailed) as failed:
+        run_module("project_network", args)
+    result = failed.value.result
+    assert result["msg"].startswith("Project acme/prod is ready in Kube-DC, but the OVN Northbound DB does not match")
+    assert result["drift"] == ["NAT snat 100.65.0.100 -> 10.0.0.0/24 is missing"]
+    # Without verify_ovn the same task succeeds: the drift is only visible by looking.
+    assert run_module("project_network", dict(args, verify_ovn=False))["changed"] is False
+
+    gone = run_module("project_network", dict(platform="kube_dc", organization="acme", name="prod", state="absent", **connect))
+    assert gone["changed"] is True and projects(kube) == []
+    assert lab.ovn.nbctl("--bare", "--columns=name", "find", "Logical_Router", "name=acme-prod").strip() == ""

@@ -109,6 +109,10 @@ class KubeResource(object):
     def check(self, objects, want, have):
         """Refusals that need reading other objects; raise before anything is written."""
 
+    def verify_ovn(self, objects, want, obj):
+        """With verify_ovn: raise a drift report if the NB lacks what the ready object stands for."""
+        raise NotImplementedError
+
     def gone(self, objects, want):
         """True once deleting the object has finished (its finalizers, what the controller tears down)."""
         return objects.get(self.api_version, self.plural, want["namespace"], want["name"]) is None
@@ -187,6 +191,8 @@ def run_kube(resource, params, check_mode, diff_mode, result_key):
         after = _wait_ready(resource, objects, want, params)
     result = dict(changed=bool(changes), commands=[change.describe() for change in changes])
     result[result_key] = resource.view(objects, want, after) if after else {}
+    if params.get("verify_ovn") and after and resource.ready(after)[0]:
+        resource.verify_ovn(objects, want, after)
     if diff_mode:
         result["diff"] = dict(before=resource.declared_view(have), after=resource.declared_view(after))
     return result

@@ -21,6 +21,7 @@ namespace is gone too, which is when the controller has torn everything down.
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource
+from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
 
 CIDR = ("spec", "cidrBlock")
@@ -76,6 +77,11 @@ class KubeProject(KubeResource):
         if not super(KubeProject, self).gone(objects, want):
             return False
         return objects.get("v1", "namespaces", None, want["names"].namespace) is None
+
+    def verify_ovn(self, objects, want, obj):
+        view = self.view(objects, want, obj)
+        drift = verify.project_drift(self.params, view["namespace"], view["cidr"], view["default_gateway_ip"])
+        verify.refuse_drift("Project {0}/{1}".format(view["organization"], view["name"]), drift)
 
     def view(self, objects, want, obj):
         names = want["names"]
