@@ -23,9 +23,21 @@ description:
   - The list form (O(eips)) converges many EIPs of one project in one task and one OVSDB
     transaction; with O(exclusive=true) it also releases the project's EIPs that the list does
     not name. Either every EIP in the list is valid and converged, or nothing is written.
+  - With O(platform=kube_dc) the module declares the EIP as Kube-DC does - an C(EIp)
+    (C(kube-dc.com/v1)) in the project namespace V(<organization>-<project>), through the
+    Kubernetes API - and waits until the Kube-DC controller reports it ready with an address.
+    Check mode is a server-side dry run. The list form is not supported there yet.
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
+  platform:
+    description:
+      - V(ovn) reserves the address in the OVN Northbound DB directly (the O(ovn_nb_connection)
+        options). V(kube_dc) declares a Kube-DC C(EIp) through the Kubernetes API (the
+        O(kubeconfig) options); the project namespace must exist.
+    type: str
+    choices: [ovn, kube_dc]
+    default: ovn
   name:
     description:
       - Name of the EIP, unique within the project; a lower-case RFC 1123 label.
@@ -37,6 +49,8 @@ options:
     description:
       - V(present) reserves the address (or the address of every EIP of O(eips)); V(absent)
         releases it.
+      - With O(platform=kube_dc), V(absent) deletes the C(EIp) and waits until it and its Kube-OVN
+        C(OvnEip) are gone.
     type: str
     choices: [present, absent]
     default: present
@@ -47,6 +61,7 @@ options:
         get the same address. Errors name the element (V(eips[3]\)) and its field.
       - With O(state=absent), only O(eips[].name) is needed.
       - Mutually exclusive with O(name) and the other options of a single EIP.
+      - Not with O(platform=kube_dc).
     type: list
     elements: dict
     suboptions:
@@ -73,39 +88,47 @@ options:
         first in RV(commands).
       - An EIP to release that NAT rows or load balancer VIPs still use is refused, naming them,
         unless O(force=true).
+      - Not with O(platform=kube_dc).
     type: bool
     default: false
   external_network_type:
     description:
       - The kind of external network to allocate from. Defaults to V(cloud) when
         O(external_network) is not set. Cannot be changed once the address is allocated.
+      - With O(platform=kube_dc), the C(EIp)'s C(spec.externalNetworkType); V(cloud) when not set.
     type: str
     choices: [cloud, public]
   external_network:
     description:
       - Name of the external network to allocate from, when there are several of the same type.
+      - Not with O(platform=kube_dc), where the Kube-DC controller chooses it.
     type: str
   address:
     description:
       - The address to reserve. Defaults to the lowest free address of the external network.
         Cannot be changed once allocated.
+      - Not with O(platform=kube_dc), where the Kube-DC controller allocates it.
     type: str
   force:
     description:
       - With O(state=absent), or for the EIPs O(exclusive) releases, release the address even
         while NAT rows or load balancer VIPs still use it. Traffic to it keeps flowing to those
         rows, and the pool may hand the address to someone else.
+      - With O(platform=kube_dc), delete the C(EIp) even while C(status.owners) lists owners
+        (SNAT, load balancer Services, FIPs).
     type: bool
     default: false
 extends_documentation_fragment:
   - kubedc.network.project
   - kubedc.network.ovn_nb
+  - kubedc.network.kube
+  - kubedc.network.kube_dc
   - kubedc.network.attributes
 attributes:
   platform:
     description: The network system the module manages.
     support: full
-    platforms: ovn
+    platforms: [ovn, kube_dc]
 seealso:
   - module: kubedc.network.external_network
   - module: kubedc.network.project_network
@@ -139,6 +162,17 @@ EXAMPLES = r"""
         address: 100.65.0.200
       - name: db
   register: project_eips
+
+- name: The same EIP on Kube-DC, through the Kubernetes API (AWX's Kubernetes credential works)
+  kubedc.network.eip:
+    platform: kube_dc
+    kubeconfig: ~/.kube/config
+    organization: acme
+    project: prod
+    name: web
+    external_network_type: public
+    wait_timeout: 120
+  register: web_eip
 
 - name: Release an address nothing uses any more
   kubedc.network.eip:
@@ -177,7 +211,7 @@ eip:
       type: str
       sample: 198.51.100.2
     external_network:
-      description: The external network the address belongs to.
+      description: The external network the address belongs to. Not with O(platform=kube_dc).
       type: str
       sample: ext-public
     network_type:
@@ -185,10 +219,35 @@ eip:
       type: str
       sample: public
     users:
-      description: NAT rows and load balancer VIPs on the project router that use the address.
+      description:
+        - NAT rows and load balancer VIPs on the project router that use the address. Not with
+          O(platform=kube_dc), see RV(eip.owners).
       type: list
       elements: str
       sample: ["NAT dnat_and_snat 198.51.100.2 -> 10.0.0.7"]
+    ownership:
+      description:
+        - With O(platform=kube_dc), the C(EIp)'s C(status.ownershipType) - V(Released), V(Shared)
+          or V(Exclusive).
+      type: str
+      sample: Released
+    owners:
+      description:
+        - With O(platform=kube_dc), the C(EIp)'s C(status.owners), each with C(type) (C(Snat),
+          C(ServiceLb), C(FIp)) and C(ownerRef).
+      type: list
+      elements: dict
+      sample: [{"type": "FIp", "ownerRef": "bastion"}]
+    ovn_eip:
+      description: With O(platform=kube_dc), the backing Kube-OVN C(OvnEip) (C(status.ovnEIpRef)).
+      type: str
+      sample: eip-acme-prod-web
+    ready:
+      description:
+        - With O(platform=kube_dc), whether the Kube-DC controller reports the C(EIp) ready. With
+          O(wait=false) or in check mode it may not be yet, and RV(eip.address) may be null.
+      type: bool
+      sample: true
 eips:
   description:
     - With the list form, the EIPs of the list after the task, in the order of the list, each as
@@ -224,18 +283,20 @@ removed:
 commands:
   description:
     - The changes made, or in check mode the changes that would be made, one line per row
-      operation of the single OVSDB transaction.
+      operation of the single OVSDB transaction. With O(platform=kube_dc), one line per write of
+      a Kubernetes object.
   returned: always
   type: list
   elements: str
   sample: ["allocate 198.51.100.2 in external network ext-public for eip/acme-prod/web"]
 """
 
-from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
+from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule
+from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.eip import KubeEip
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import ITEM_KEYS, LIST_KEY, Eip
 
 
-class EipModule(OvnModule):
+class EipModule(PlatformModule):
     argument_spec = dict(
         name=dict(type="str"),
         organization=dict(type="str", required=True),
@@ -262,6 +323,7 @@ class EipModule(OvnModule):
         mutually_exclusive=[("eips", single) for single in ITEM_KEYS],
     )
     resource_class = Eip
+    kube_resource_class = KubeEip
     result_key = "eip"
     list_key = LIST_KEY
 

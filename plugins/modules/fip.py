@@ -37,9 +37,24 @@ description:
   - The list form (O(fips)) converges many FIPs of one project in one task and one OVSDB
     transaction; with O(exclusive=true) it also removes the project's FIPs that the list does
     not name. Either every FIP in the list is valid and converged, or nothing is written.
+  - With O(platform=kube_dc) the module declares the FIP as Kube-DC does - a C(FIp)
+    (C(kube-dc.com/v1)) in the project namespace V(<organization>-<project>), through the
+    Kubernetes API - and waits until the Kube-DC controller reports it ready with its external
+    and target addresses. Check mode is a server-side dry run. Switching the target between
+    O(ip_address) and O(vm_name) removes the other one. A FIP on an address that backs a
+    LoadBalancer Service bound to an EIP of the other network type is refused before anything is
+    written. The list form is not supported there yet.
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
+  platform:
+    description:
+      - V(ovn) writes the FIP into the OVN Northbound DB directly (the O(ovn_nb_connection)
+        options). V(kube_dc) declares a Kube-DC C(FIp) through the Kubernetes API (the
+        O(kubeconfig) options); the project namespace must exist.
+    type: str
+    choices: [ovn, kube_dc]
+    default: ovn
   name:
     description:
       - Name of the FIP, unique within the project; a lower-case RFC 1123 label.
@@ -49,6 +64,7 @@ options:
     description:
       - V(present) creates or updates the FIP (or every FIP of O(fips)); V(absent) deletes its
         NAT row and releases an address allocated for it alone.
+      - With O(platform=kube_dc), V(absent) deletes the C(FIp) and waits until it is gone.
     type: str
     choices: [present, absent]
     default: present
@@ -59,6 +75,7 @@ options:
         (V(fips[3]\)) and its field.
       - With O(state=absent), only O(fips[].name) is needed.
       - Mutually exclusive with O(name) and the other options of a single FIP.
+      - Not with O(platform=kube_dc).
     type: list
     elements: dict
     suboptions:
@@ -100,6 +117,7 @@ options:
       - With O(fips) and O(state=present), also remove every FIP of the project that the list
         does not name (GitOps-style pruning); V(fips=[]) then removes them all. Removals come
         first in RV(commands).
+      - Not with O(platform=kube_dc).
     type: bool
     default: false
   eip:
@@ -107,21 +125,26 @@ options:
       - Name of an EIP of the project (see M(kubedc.network.eip)) to use as the external address.
         The EIP must not be used by another FIP or by a load balancer VIP.
       - Mutually exclusive with O(external_network_type) and O(external_network).
+      - With O(platform=kube_dc), the C(FIp)'s C(spec.eip); the C(EIp) becomes C(Exclusive).
     type: str
   external_network_type:
     description:
       - Allocate an address for this FIP alone from the external network of this type, and
         release it with the FIP. This is the default (V(cloud)) when O(eip) is not set.
+      - With O(platform=kube_dc), the C(FIp)'s C(spec.externalNetworkType); the Kube-DC
+        controller makes an C(EIp) for the FIP alone. It cannot be changed once set.
     type: str
     choices: [cloud, public]
   external_network:
     description:
       - Name of the external network to allocate from, when there are several of the same type.
+      - Not with O(platform=kube_dc), where the Kube-DC controller chooses it.
     type: str
   ip_address:
     description:
       - The internal address the FIP maps to, in the project subnet. It must not have another FIP.
       - When O(state=present), exactly one of O(ip_address), O(pod_name) and O(vm_name) is required.
+      - With O(platform=kube_dc), the C(FIp)'s C(spec.ipAddress).
     type: str
   pod_name:
     description:
@@ -133,6 +156,7 @@ options:
         with another address, and it is retargeted.
       - Needs a connection to the Kubernetes API server (see O(kubeconfig)). Mutually exclusive
         with O(ip_address) and O(vm_name).
+      - Not with O(platform=kube_dc), where a C(FIp) targets an address or a VM.
     type: str
   vm_name:
     description:
@@ -146,37 +170,43 @@ options:
         another address, and it is retargeted.
       - Needs a connection to the Kubernetes API server (see O(kubeconfig)). Mutually exclusive
         with O(ip_address) and O(pod_name).
+      - With O(platform=kube_dc), the C(FIp)'s C(spec.vmTarget.vmName); the Kube-DC controller
+        resolves the address.
     type: str
   interface_name:
     description:
       - With O(vm_name), the name of the VM's interface (C(vpc_net_0) in a Kube-DC VM), as in
         C(spec.domain.devices.interfaces) of the VM; the first interface the VM reports if not set.
       - Only with O(vm_name).
+      - With O(platform=kube_dc), the C(FIp)'s C(spec.vmTarget.interfaceName).
     type: str
   logical_port:
     description:
       - For a distributed FIP, the logical switch port of the target on the project switch; its
         traffic is then NATed on the target's own chassis rather than on the gateway chassis.
       - Requires O(external_mac).
+      - Not with O(platform=kube_dc).
     type: str
   external_mac:
     description:
       - For a distributed FIP, the MAC address the external address answers with. Requires
         O(logical_port).
+      - Not with O(platform=kube_dc).
     type: str
 extends_documentation_fragment:
   - kubedc.network.project
   - kubedc.network.ovn_nb
   - kubedc.network.kube
+  - kubedc.network.kube_dc
   - kubedc.network.attributes
 attributes:
   platform:
     description: The network system the module manages.
     support: full
-    platforms: ovn
+    platforms: [ovn, kube_dc]
 notes:
-  - The Kubernetes options are needed only with O(pod_name) or O(vm_name), and are shared by every
-    FIP of O(fips).
+  - With O(platform=ovn), the Kubernetes options are needed only with O(pod_name) or O(vm_name),
+    and are shared by every FIP of O(fips).
 seealso:
   - module: kubedc.network.eip
   - module: kubedc.network.project_network
@@ -244,6 +274,19 @@ EXAMPLES = r"""
         pod_name: game-server-0
     kubeconfig: ~/.kube/acme.yaml
 
+- name: A FIP to a KubeVirt VM on Kube-DC, through the Kubernetes API; Kube-DC resolves the VM
+  kubedc.network.fip:
+    platform: kube_dc
+    kubeconfig: ~/.kube/config
+    organization: acme
+    project: prod
+    name: bastion
+    external_network_type: public
+    vm_name: bastion
+    interface_name: vpc_net_0
+    wait_timeout: 180
+  register: bastion
+
 - name: Remove a FIP
   kubedc.network.fip:
     organization: acme
@@ -283,10 +326,14 @@ fip:
     ip_address:
       description:
         - The internal address it maps to; for a pod or VM target, the address it was resolved to.
+        - With O(platform=kube_dc), C(status.resolvedTargetIP), or C(spec.ipAddress) until the
+          controller reports it.
       type: str
       sample: 10.0.0.10
     pod_name:
-      description: The pod the FIP targets, or null when it does not target a pod.
+      description:
+        - The pod the FIP targets, or null when it does not target a pod. Not with
+          O(platform=kube_dc).
       type: str
       sample: null
     vm_name:
@@ -299,11 +346,14 @@ fip:
       type: str
       sample: vpc_net_0
     eip:
-      description: The EIP used, or null when the address was allocated for the FIP alone.
+      description:
+        - The EIP used, or null when the address was allocated for the FIP alone.
+        - With O(platform=kube_dc), C(status.eip), the C(EIp) the FIP uses - also the one the
+          controller made for it alone - or O(eip) until the controller reports it.
       type: str
       sample: null
     external_network:
-      description: The external network of the address.
+      description: The external network of the address. Not with O(platform=kube_dc).
       type: str
       sample: ext-cloud
     network_type:
@@ -311,13 +361,23 @@ fip:
       type: str
       sample: cloud
     logical_port:
-      description: The target's port, for a distributed FIP; else null.
+      description: The target's port, for a distributed FIP; else null. Not with O(platform=kube_dc).
       type: str
       sample: null
     external_mac:
-      description: The external MAC, for a distributed FIP; else null.
+      description: The external MAC, for a distributed FIP; else null. Not with O(platform=kube_dc).
       type: str
       sample: null
+    ovn_fip:
+      description: With O(platform=kube_dc), the backing Kube-OVN C(OvnFip) (C(status.ovnFip)).
+      type: str
+      sample: fip-acme-prod-bastion
+    ready:
+      description:
+        - With O(platform=kube_dc), whether the Kube-DC controller reports the C(FIp) ready. With
+          O(wait=false) or in check mode it may not be yet, and RV(fip.external_ip) may be null.
+      type: bool
+      sample: true
 fips:
   description:
     - With the list form, the FIPs of the list after the task, in the order of the list, each as
@@ -351,7 +411,8 @@ removed:
 commands:
   description:
     - The changes made, or in check mode the changes that would be made, one line per row
-      operation of the single OVSDB transaction.
+      operation of the single OVSDB transaction. With O(platform=kube_dc), one line per write of
+      a Kubernetes object.
   returned: always
   type: list
   elements: str
@@ -360,14 +421,12 @@ commands:
     - create NAT dnat_and_snat 100.65.0.101 -> 10.0.0.10 in Logical_Router acme-prod
 """
 
-from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
-from ansible_collections.kubedc.network.plugins.module_utils.kube.client import KUBE_ARGUMENT_SPEC
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NB_ARGUMENT_SPEC
+from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule
+from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.fip import KubeFip
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import ITEM_KEYS, LIST_KEY, TARGET_KEYS, Fip
 
 
-class FipModule(OvnModule):
-    shared_argument_specs = (NB_ARGUMENT_SPEC, KUBE_ARGUMENT_SPEC)
+class FipModule(PlatformModule):
     argument_spec = dict(
         name=dict(type="str"),
         organization=dict(type="str", required=True),
@@ -412,6 +471,7 @@ class FipModule(OvnModule):
         required_by=dict(interface_name="vm_name"),
     )
     resource_class = Fip
+    kube_resource_class = KubeFip
     result_key = "fip"
     list_key = LIST_KEY
 
