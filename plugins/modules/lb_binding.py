@@ -31,19 +31,53 @@ description:
     transaction, with one load balancer row per protocol holding all their VIPs; with
     O(exclusive=true) it also removes the project's bindings that the list does not name. Either
     every binding in the list is valid and converged, or nothing is written.
+  - With O(platform=kube_dc) the module binds as Kube-DC users do, through the Kubernetes API -
+    with the C(service.nlb.kube-dc.com/) annotations of an existing Service O(service) of
+    C(type=LoadBalancer) in the project namespace - and the Kube-DC controller makes the VIP from
+    the Service's own ports and endpoints. The Service is bound to the EIP O(eip) (annotation
+    C(bind-on-eip)), to the project's default-gateway EIP (O(eip=default-gw), annotation
+    C(bind-on-default-gw-eip="true")), or exposed as a route of the shared Envoy Gateway
+    (O(expose_route), annotations C(expose-route), C(route-hostname), C(route-port),
+    C(tls-issuer), C(tls-secret)). Only these annotations are written, with a JSON merge patch;
+    the declared ones are set and the others of the family removed, so switching from one way
+    to another removes the old annotation. The module never creates nor deletes the Service.
+  - Before anything is written, with O(platform=kube_dc), a missing Service, a Service that is
+    not of C(type=LoadBalancer), a missing EIP, an EIP held by a floating IP (C(ownershipType=Exclusive)),
+    and a port and protocol that another LoadBalancer Service bound to the same EIP already
+    uses (on which Kube-DC would leave the Service C(<pending>)) are refused. Check mode is a
+    server-side dry run.
+  - With O(platform=kube_dc) and O(wait=true), a binding to an EIP is ready when the Service's
+    C(status.loadBalancer.ingress[0].ip) is the EIP's C(status.ipAddress) (for V(default-gw),
+    that of the EIP V(default-gw) of the namespace). A gateway route is ready when the server
+    has the declared annotations; the controller's progress on the route itself is not waited
+    for (its assigned hostname is returned as RV(lb_binding.route_hostname) once it sets it).
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
+  platform:
+    description:
+      - V(ovn) writes the VIP into the OVN Northbound DB directly (the O(ovn_nb_connection)
+        options). V(kube_dc) annotates a Service through the Kubernetes API (the O(kubeconfig)
+        options) for the Kube-DC controller to bind.
+    type: str
+    choices: [ovn, kube_dc]
+    default: ovn
   name:
     description:
       - Name of the binding, unique within the project (a Service name, say); a lower-case
         RFC 1123 label.
       - Required unless O(bindings) is set; mutually exclusive with it.
+      - With O(platform=kube_dc) the binding is the Service O(service) itself; O(name) may be left
+        out, and if set must be the Service's name.
     type: str
   state:
     description:
       - V(present) creates or updates the VIP (or every VIP of O(bindings)); V(absent) removes
         it, and the load balancer row with its last VIP.
+      - With O(platform=kube_dc), V(absent) removes the module's annotations from the Service
+        (and waits until they are gone) and keeps the Service. Kube-DC then gives a
+        LoadBalancer Service an automatically allocated EIP of its own; delete the Service, or
+        make it another type, to stop exposing it.
     type: str
     choices: [present, absent]
     default: present
@@ -93,28 +127,36 @@ options:
       - With O(bindings) and O(state=present), also remove every binding of the project that the
         list does not name (GitOps-style pruning), with the load balancer rows left without a
         binding; V(bindings=[]) then removes them all. Removals come first in RV(commands).
+      - Applies to O(platform=ovn) only, as does O(bindings).
     type: bool
     default: false
   eip:
     description:
       - The EIP of the project whose address carries the VIP, or V(default-gw) for the project's
         default-gateway address. An EIP held by a floating IP cannot be used.
+      - Defaults to V(default-gw), unless O(expose_route) is set.
+      - With O(platform=kube_dc), the name of an C(EIp) (C(kube-dc.com/v1)) of the project
+        namespace, written as the Service annotation C(service.nlb.kube-dc.com/bind-on-eip); or
+        V(default-gw), written as C(service.nlb.kube-dc.com/bind-on-default-gw-eip="true"). The
+        default-gateway EIP is shared with the project's SNAT and other Services, so their ports
+        must differ. Mutually exclusive with O(expose_route).
     type: str
-    default: default-gw
   protocol:
     description:
-      - Transport protocol of the VIP.
+      - Transport protocol of the VIP. Defaults to V(tcp).
+      - Applies to O(platform=ovn) only; on kube_dc the Service's ports say it.
     type: str
     choices: [tcp, udp, sctp]
-    default: tcp
   port:
     description:
       - The port clients connect to on the address. Required when O(state=present).
+      - Applies to O(platform=ovn) only; on kube_dc the Service's ports say it.
     type: int
   backends:
     description:
       - Where connections go, as C(address:port) items in the project subnet.
       - When O(state=present), exactly one of O(backends) and O(service) is required.
+      - Applies to O(platform=ovn) only; on kube_dc the Service's endpoints are the backends.
     type: list
     elements: str
   service:
@@ -128,26 +170,66 @@ options:
       - The protocol of the Service port must be O(protocol).
       - Needs a connection to the Kubernetes API server (see O(kubeconfig)). Mutually exclusive
         with O(backends).
+      - With O(platform=kube_dc), required, and the Service the module annotates; it must exist
+        and be of C(type=LoadBalancer).
     type: str
   service_port:
     description:
       - With O(service), the port of the Service to send connections to, by its number
         (C(spec.ports[].port)) or its name; the Service's only port if not set. Its endpoints'
         port is the one its C(targetPort) resolves to.
+      - Applies to O(platform=ovn) only.
     type: raw
+  expose_route:
+    description:
+      - With O(platform=kube_dc), expose the Service as a Gateway API route on the shared Envoy
+        Gateway instead of binding it to an EIP (annotation C(service.nlb.kube-dc.com/expose-route)).
+        V(http) and V(https) make an C(HTTPRoute) (V(https) with a certificate the gateway
+        terminates TLS with), V(tls-passthrough) a C(TLSRoute) to a Service that terminates TLS
+        itself.
+      - Setting it removes the EIP binding annotations, and leaving it out removes the route
+        annotations. Applies to O(platform=kube_dc) only.
+    type: str
+    choices: [http, https, tls-passthrough]
+  hostname:
+    description:
+      - With O(expose_route), the route's hostname (annotation C(route-hostname)). Kube-DC's
+        default is V(<service>-<namespace>.<base domain>).
+    type: str
+  route_port:
+    description:
+      - With O(expose_route), the port of the Service (C(spec.ports[].port)) the route sends to
+        (annotation C(route-port)); it must be one of the Service's ports. Kube-DC's default is
+        the first port.
+    type: int
+  issuer:
+    description:
+      - With O(expose_route=https), the cert-manager issuer of the route's certificate
+        (annotation C(tls-issuer)). Kube-DC's default is its configured issuer. Mutually
+        exclusive with O(tls_secret).
+    type: str
+  tls_secret:
+    description:
+      - With O(expose_route=https), the Secret in the project namespace holding the route's own
+        certificate (annotation C(tls-secret)), instead of one from an issuer.
+    type: str
 extends_documentation_fragment:
   - kubedc.network.project
   - kubedc.network.ovn_nb
   - kubedc.network.kube
+  - kubedc.network.kube_dc
   - kubedc.network.attributes
 attributes:
   platform:
     description: The network system the module manages.
     support: full
-    platforms: ovn
+    platforms: [ovn, kube_dc]
 notes:
-  - The Kubernetes options are needed only with O(service), and are shared by every binding of
-    O(bindings).
+  - With O(platform=ovn), the Kubernetes options are needed only with O(service), and are shared
+    by every binding of O(bindings).
+  - With O(platform=kube_dc), an option of the ovn platform (O(port), O(protocol), O(backends),
+    O(service_port), O(bindings), O(exclusive)) is refused, as are the route options with
+    O(platform=ovn).
 seealso:
   - module: kubedc.network.eip
   - module: kubedc.network.project_network
@@ -218,6 +300,48 @@ EXAMPLES = r"""
     project: prod
     name: dns
     state: absent
+
+- name: On Kube-DC, bind the LoadBalancer Service web of acme-prod to its EIP web-ip and wait for the address
+  kubedc.network.lb_binding:
+    platform: kube_dc
+    kubeconfig: ~/.kube/acme.yaml
+    organization: acme
+    project: prod
+    service: web
+    eip: web-ip
+    wait_timeout: 120
+  register: web
+
+- name: Show where web is reached
+  ansible.builtin.debug:
+    msg: "web answers on {{ web.lb_binding.address }}"
+
+- name: On Kube-DC, move the Service to the project's default-gateway EIP (removes bind-on-eip)
+  kubedc.network.lb_binding:
+    platform: kube_dc
+    organization: acme
+    project: prod
+    service: web
+    eip: default-gw
+
+- name: On Kube-DC, expose the Service as an HTTPS route of the shared gateway instead
+  kubedc.network.lb_binding:
+    platform: kube_dc
+    organization: acme
+    project: prod
+    service: web
+    expose_route: https
+    hostname: web.acme.example.com
+    route_port: 8080
+    issuer: letsencrypt
+
+- name: On Kube-DC, remove the module's annotations from the Service (the Service stays)
+  kubedc.network.lb_binding:
+    platform: kube_dc
+    organization: acme
+    project: prod
+    service: web
+    state: absent
 """
 
 RETURN = r"""
@@ -227,7 +351,7 @@ lb_binding:
   type: dict
   contains:
     name:
-      description: Name of the binding.
+      description: Name of the binding; with O(platform=kube_dc), of the Service.
       type: str
       sample: web
     organization:
@@ -243,11 +367,17 @@ lb_binding:
       type: str
       sample: acme-prod
     eip:
-      description: The EIP whose address carries the VIP, or V(default-gw).
+      description:
+        - The EIP whose address carries the VIP, or V(default-gw).
+        - With O(platform=kube_dc), the EIP the Service's annotations bind it to; null when it
+          is exposed as a route.
       type: str
       sample: default-gw
     address:
-      description: The VIP's address.
+      description:
+        - The VIP's address.
+        - With O(platform=kube_dc), the Service's C(status.loadBalancer.ingress[0].ip); null until
+          the controller sets it (with O(wait=false), or in check mode).
       type: str
       sample: 100.65.0.100
     protocol:
@@ -264,9 +394,40 @@ lb_binding:
       elements: str
       sample: ["10.0.0.10:8443", "10.0.0.11:8443"]
     load_balancer:
-      description: The load balancer row holding the VIP.
+      description: The load balancer row holding the VIP. Not with O(platform=kube_dc).
       type: str
       sample: vpc-acme-prod-tcp-load
+    ports:
+      description: With O(platform=kube_dc), the Service's ports, each with C(name), C(port) and C(protocol).
+      type: list
+      elements: dict
+      sample: [{"name": "https", "port": 443, "protocol": "TCP"}]
+    expose_route:
+      description: With O(platform=kube_dc), the route type (V(http), V(https), V(tls-passthrough)), or null.
+      type: str
+      sample: https
+    hostname:
+      description: With O(platform=kube_dc), the route hostname the Service's annotations declare, or null.
+      type: str
+      sample: web.acme.example.com
+    route_port:
+      description: With O(platform=kube_dc), the Service port the route sends to, or null.
+      type: int
+      sample: 8080
+    issuer:
+      description: With O(platform=kube_dc), the cert-manager issuer of the route's certificate, or null.
+      type: str
+      sample: letsencrypt
+    tls_secret:
+      description: With O(platform=kube_dc), the Secret with the route's certificate, or null.
+      type: str
+      sample: web-tls
+    route_hostname:
+      description:
+        - With O(platform=kube_dc), the hostname the controller assigned to the route (annotation
+          C(service.nlb.kube-dc.com/route-hostname-status)), or null until it does.
+      type: str
+      sample: web-acme-prod.kube-dc.example.com
 bindings:
   description:
     - With the list form, the bindings of the list after the task, in the order of the list,
@@ -297,27 +458,30 @@ commands:
   description:
     - The changes made, or in check mode the changes that would be made, one line per row
       operation of the single OVSDB transaction.
+    - "With O(platform=kube_dc), at most one line, the merge patch of the Service's annotations
+      (V(patch v1 Service acme-prod/web: service.nlb.kube-dc.com/bind-on-default-gw-eip=true,
+      service.nlb.kube-dc.com/bind-on-eip=(removed\\))), where V((removed\\)) is a null in the patch."
   returned: always
   type: list
   elements: str
   sample: ["create Load_Balancer vpc-acme-prod-tcp-load in Logical_Router acme-prod"]
 """
 
-from ansible_collections.kubedc.network.plugins.module_utils.base import OvnModule
-from ansible_collections.kubedc.network.plugins.module_utils.kube.client import KUBE_ARGUMENT_SPEC
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NB_ARGUMENT_SPEC
+from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule
+from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.lb_binding import KubeLbBinding, refuse_other_platform
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import ITEM_KEYS, LIST_KEY, LbBinding
 
 
-class LbBindingModule(OvnModule):
-    shared_argument_specs = (NB_ARGUMENT_SPEC, KUBE_ARGUMENT_SPEC)
+class LbBindingModule(PlatformModule):
     argument_spec = dict(
         name=dict(type="str"),
         organization=dict(type="str", required=True),
         project=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        eip=dict(type="str", default="default-gw"),
-        protocol=dict(type="str", choices=["tcp", "udp", "sctp"], default="tcp"),
+        # No defaults for eip and protocol: kube_dc must tell an option set from one left out.
+        # The ovn platform reads them as default-gw and tcp when unset.
+        eip=dict(type="str"),
+        protocol=dict(type="str", choices=["tcp", "udp", "sctp"]),
         port=dict(type="int"),
         backends=dict(type="list", elements="str"),
         service=dict(type="str"),
@@ -338,16 +502,28 @@ class LbBindingModule(OvnModule):
             required_by=dict(service_port="service"),
         ),
         exclusive=dict(type="bool", default=False),
+        expose_route=dict(type="str", choices=["http", "https", "tls-passthrough"]),
+        hostname=dict(type="str"),
+        route_port=dict(type="int"),
+        issuer=dict(type="str"),
+        tls_secret=dict(type="str", no_log=False),
     )
+    # Which options a task needs depends on the platform: the ovn resource asks for port and
+    # backends (or service) with state=present itself, and kube_dc needs service.
     module_kwargs = dict(
-        required_one_of=[("name", "bindings")],
-        required_if=[("state", "present", ("port", "bindings"), True), ("state", "present", ("backends", "service", "bindings"), True)],
+        required_one_of=[("name", "bindings", "service")],
+        required_if=[("platform", "kube_dc", ("service",))],
         mutually_exclusive=[("backends", "service")] + [("bindings", single) for single in ITEM_KEYS],
         required_by=dict(service_port="service"),
     )
     resource_class = LbBinding
+    kube_resource_class = KubeLbBinding
     result_key = "lb_binding"
     list_key = LIST_KEY
+
+    def run(self):
+        refuse_other_platform(self.params)
+        return super(LbBindingModule, self).run()
 
 
 def main():
