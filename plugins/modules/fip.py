@@ -112,6 +112,17 @@ options:
       external_mac:
         description: As O(external_mac).
         type: str
+  repair_stale_nat:
+    description:
+      - With O(platform=kube_dc), once the FIp is ready, look up its NAT row in the OVN Northbound
+        DB (the O(ovn_nb_connection) options); when it still points at an old address (a VM
+        recreated with a new one, a known Kube-OVN bug where the FIp's status follows the VM and the
+        NAT row does not), delete the FIp's C(OvnFip) so that Kube-DC recreates it with the current
+        address, and wait until the row is right. This is the supported repair; the row itself is
+        never edited.
+      - In check mode the repair is reported in RV(commands) and not done.
+    type: bool
+    default: false
   exclusive:
     description:
       - With O(fips) and O(state=present), also remove every FIP of the project that the list
@@ -198,6 +209,7 @@ extends_documentation_fragment:
   - kubedc.network.ovn_nb
   - kubedc.network.kube
   - kubedc.network.kube_dc
+  - kubedc.network.kube_dc.verify_ovn
   - kubedc.network.attributes
 attributes:
   platform:
@@ -461,6 +473,7 @@ class FipModule(PlatformModule):
             required_by=dict(interface_name="vm_name"),
         ),
         exclusive=dict(type="bool", default=False),
+        repair_stale_nat=dict(type="bool", default=False),
     )
     module_kwargs = dict(
         required_one_of=[("name", "fips")],
@@ -472,6 +485,7 @@ class FipModule(PlatformModule):
     )
     resource_class = Fip
     kube_resource_class = KubeFip
+    verifies_ovn = True
     result_key = "fip"
     list_key = LIST_KEY
 

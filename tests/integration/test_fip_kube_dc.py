@@ -241,3 +241,55 @@ def test_end_to_end_with_the_kube_dc_controller(kube, kube_dc, lab, ext_cloud):
     assert "is still owned by FIp" in failed.value.result["msg"]
     assert run_module("fip", dict(args, state="absent"))["changed"] is True
     assert fips(kube) == []
+
+
+def test_verify_ovn_and_repair_stale_nat_with_the_kube_dc_controller(kube, kube_dc, lab, ext_cloud):
+    """The Kube-OVN bug of a VM recreated with a new address: found by verify_ovn, fixed by repair_stale_nat."""
+    from kubernetes import client
+
+    kube.namespace("acme")
+    connect = dict(kubeconfig=kube.kubeconfig, wait_timeout=60, wait_sleep=0.2, **lab.nb)
+    run_module("project_network", dict(platform="kube_dc", organization="acme", name="prod", cidr="10.0.0.0/24", **connect))
+    custom = client.CustomObjectsApi(kube.api_client())
+
+    def vmi_address(ip):
+        custom.patch_namespaced_custom_object_status("kubevirt.io", "v1", "acme-prod", "virtualmachineinstances", "vm1", {
+            "status": {"phase": "Running", "interfaces": [{"name": "vpc_net_0", "ipAddress": ip, "ipAddresses": [ip], "mac": "0a:58:0a:00:00:14"}]}})
+
+    custom.create_namespaced_custom_object("kubevirt.io", "v1", "acme-prod", "virtualmachineinstances", {
+        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": {"name": "vm1"},
+        "spec": {"domain": {"devices": {"interfaces": [{"name": "vpc_net_0", "bridge": {}}]}}}})
+    vmi_address("10.0.0.20")
+    args = dict(platform="kube_dc", organization="acme", project="prod", name="vm", vm_name="vm1", verify_ovn=True, **connect)
+    fip = run_module("fip", args)["fip"]
+    assert fip["ip_address"] == "10.0.0.20" and fip["ready"] is True
+
+    def nat():
+        return lab.ovn.nbctl("--bare", "--columns=logical_ip", "find", "NAT", "external_ip=" + fip["external_ip"]).split()
+
+    assert nat() == ["10.0.0.20"]
+    # The VM is recreated with another address: the FIp follows, the NAT row does not.
+    vmi_address("10.0.0.21")
+    for _attempt in range(100):
+        status = custom.get_namespaced_custom_object("kube-dc.com", "v1", "acme-prod", "fips", "vm").get("status", {})
+        if status.get("resolvedTargetIP") == "10.0.0.21":
+            break
+        time.sleep(0.1)
+    assert nat() == ["10.0.0.20"]
+    with pytest.raises(ModuleFailed) as failed:
+        run_module("fip", args)
+    assert failed.value.result["drift"] == [
+        "NAT dnat_and_snat {0} -> 10.0.0.20 is stale: the FIp resolves to 10.0.0.21 (repair_stale_nat: true fixes it)".format(fip["external_ip"])
+    ]
+    repair = dict(args, repair_stale_nat=True)
+    planned = run_module("fip", repair, check=True)
+    assert planned["changed"] is True and planned["commands"] == [
+        "delete kubeovn.io/v1 OvnFip {0}: its NAT row {1} -> 10.0.0.20 is stale, the FIp resolves to 10.0.0.21".format(
+            fip["ovn_fip"], fip["external_ip"])
+    ]
+    assert nat() == ["10.0.0.20"], "check mode repaired"
+    repaired = run_module("fip", repair)
+    assert repaired["changed"] is True and repaired["commands"] == planned["commands"]
+    assert nat() == ["10.0.0.21"]
+    # Repaired and verified: nothing more to do.
+    assert run_module("fip", repair)["changed"] is False

@@ -113,6 +113,10 @@ class KubeResource(object):
         """With verify_ovn: raise a drift report if the NB lacks what the ready object stands for."""
         raise NotImplementedError
 
+    def repair(self, objects, want, obj, check_mode):
+        """Changes beyond the object, once it is ready (fip's stale NAT repair); their command lines."""
+        return []
+
     def gone(self, objects, want):
         """True once deleting the object has finished (its finalizers, what the controller tears down)."""
         return objects.get(self.api_version, self.plural, want["namespace"], want["name"]) is None
@@ -189,13 +193,43 @@ def run_kube(resource, params, check_mode, diff_mode, result_key):
                   "{0} {1} to be deleted".format(resource.kind, want["name"]))
     elif not check_mode and params.get("wait", True):
         after = _wait_ready(resource, objects, want, params)
-    result = dict(changed=bool(changes), commands=[change.describe() for change in changes])
+    commands = [change.describe() for change in changes]
+    if after and resource.state == "present" and resource.ready(after)[0]:
+        commands += resource.repair(objects, want, after, check_mode)
+        if params.get("verify_ovn") and not (check_mode and len(commands) > len(changes)):
+            _verify(resource, objects, want, after, params, settle=bool(commands) and not check_mode)
+    result = dict(changed=bool(commands), commands=commands)
     result[result_key] = resource.view(objects, want, after) if after else {}
-    if params.get("verify_ovn") and after and resource.ready(after)[0]:
-        resource.verify_ovn(objects, want, after)
     if diff_mode:
         result["diff"] = dict(before=resource.declared_view(have), after=resource.declared_view(after))
     return result
+
+
+def _verify(resource, objects, want, obj, params, settle):
+    """verify_ovn. Right after a write, the controller may report ready a moment before
+    Kube-OVN's rows are all there, so drift is given until wait_timeout to go away; on
+    an object the task did not change, drift is reported at once."""
+    if not settle:
+        resource.verify_ovn(objects, want, obj)
+        return
+    last = {}
+
+    def drifting():
+        try:
+            resource.verify_ovn(objects, want, obj)
+        except KubedcError as exc:
+            if "drift" not in exc.details:
+                raise
+            last["error"] = exc
+            return exc.msg
+        return None
+
+    try:
+        _wait(params, drifting, "the OVN Northbound DB to match {0} {1}".format(resource.kind, want["name"]))
+    except KubedcError:
+        if "error" in last:
+            raise last["error"]
+        raise
 
 
 def _wait_ready(resource, objects, want, params):
@@ -211,6 +245,11 @@ def _wait_ready(resource, objects, want, params):
 
     _wait(params, not_ready, "{0} {1} to be ready".format(resource.kind, want["name"]))
     return found["obj"]
+
+
+def wait_for(params, pending, what):
+    """Poll ``pending()`` (None when done, else why not) until done or wait_timeout."""
+    _wait(params, pending, what)
 
 
 def _wait(params, pending, what):

@@ -24,10 +24,11 @@ that backs a LoadBalancer Service bound to an EIp of the other network type
 is refused (Kube-DC's documented FIP / load-balancer conflict).
 """
 
-from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput, KubedcError
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.kube.objects import object_path
-from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource
+from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource, wait_for
+from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.eip import (
     API_VERSION,
     PLURAL as EIP_PLURAL,
@@ -195,6 +196,48 @@ class KubeFip(KubeResource):
                 if not status.get(key):
                     return False, "status.{0} is not set yet".format(key)
         return ready, why
+
+    # -- the NB behind it ---------------------------------------------------------
+
+    def verify_ovn(self, objects, want, obj):
+        view = self.view(objects, want, obj)
+        names = want["names"]
+        project = objects.get(API_VERSION, "projects", names.organization, names.project) or {}
+        egress = (project.get("spec") or {}).get("egressNetworkType")
+        other = view["network_type"] if view["network_type"] and egress and view["network_type"] != egress else None
+        drift = verify.fip_drift(self.params, names.namespace, view["external_ip"], view["ip_address"], reroute_via=other)
+        verify.refuse_drift("FIp {0}/{1}".format(names.namespace, want["name"]), drift)
+
+    def repair(self, objects, want, obj, check_mode):
+        """The known Kube-OVN bug: a VM recreated with a new address, and the FIP's NAT row
+        keeping the old one. Kube-OVN never updates an OvnFip's row; deleting the OvnFip makes
+        Kube-DC recreate it, and the row with it - the supported way."""
+        if not self.params.get("repair_stale_nat"):
+            return []
+        status = obj.get("status") or {}
+        namespace = want["names"].namespace
+        external_ip, target = status["externalIP"], status["resolvedTargetIP"]
+        current = verify.fip_nat(self.params, namespace, external_ip)
+        if current is None or current == target:
+            return []
+        ovn_fip = status.get("ovnFip")
+        if not ovn_fip:
+            raise KubedcError(
+                "repair_stale_nat: the NAT row of {0} points at {1}, not at {2}, but FIp {3} names no "
+                "OvnFip (status.ovnFip) to recreate".format(external_ip, current, target, want["name"])
+            )
+        line = "delete kubeovn.io/v1 OvnFip {0}: its NAT row {1} -> {2} is stale, the FIp resolves to {3}".format(
+            ovn_fip, external_ip, current, target)
+        if check_mode:
+            return [line]
+        objects.delete("kubeovn.io/v1", "ovn-fips", None, ovn_fip)
+
+        def still_stale():
+            now = verify.fip_nat(self.params, namespace, external_ip)
+            return None if now == target else "the NAT row of {0} points at {1}".format(external_ip, now or "nothing")
+
+        wait_for(self.params, still_stale, "Kube-DC to recreate OvnFip {0} with {1}".format(ovn_fip, target))
+        return [line]
 
     def view(self, objects, want, obj):
         names = want["names"]

@@ -93,3 +93,35 @@ def refuse_drift(what, drift):
             "{0} is ready in Kube-DC, but the OVN Northbound DB does not match: {1}".format(what, "; ".join(drift)),
             drift=drift,
         )
+
+
+def fip_nat(params, namespace, external_ip):
+    """The internal address the FIP NAT row of ``external_ip`` on router ``namespace`` points at;
+    None when there is no such row (or no router)."""
+    router, _switches = read_router(params, namespace)
+    for nat in (router or {}).get("nat", []):
+        if nat["type"] == "dnat_and_snat" and nat["external_ip"] == external_ip:
+            return nat["logical_ip"]
+    return None
+
+
+def fip_drift(params, namespace, external_ip, target, reroute_via=None):
+    """What the NB lacks of a ready FIp: its NAT row to ``target``, and the reroute policy
+    when its address is on another network than the project's egress."""
+    router, _switches = read_router(params, namespace)
+    if router is None:
+        return ["Logical_Router {0} is missing".format(namespace)]
+    drift = []
+    rows = [n for n in router["nat"] if n["type"] == "dnat_and_snat" and n["external_ip"] == external_ip]
+    if not rows:
+        drift.append("NAT dnat_and_snat {0} -> {1} is missing".format(external_ip, target))
+    elif not any(n["logical_ip"] == target for n in rows):
+        drift.append(
+            "NAT dnat_and_snat {0} -> {1} is stale: the FIp resolves to {2} (repair_stale_nat: true fixes "
+            "it)".format(external_ip, ", ".join(n["logical_ip"] for n in rows), target)
+        )
+    if reroute_via is not None:
+        match = "ip4.src == {0}".format(target)
+        if not any(p == (30000, match, "reroute") for p in router["policies"]):
+            drift.append("Logical_Router_Policy 30000 {0!r} reroute (replies leave through {1}) is missing".format(match, reroute_via))
+    return drift
