@@ -51,6 +51,15 @@ description:
     that of the EIP V(default-gw) of the namespace). A gateway route is ready when the server
     has the declared annotations; the controller's progress on the route itself is not waited
     for (its assigned hostname is returned as RV(lb_binding.route_hostname) once it sets it).
+  - With O(platform=kube_dc) and O(verify_ovn=true), once a binding to an EIP is ready (in check
+    mode too, when the Service already is), the task reads the OVN Northbound DB and fails with a
+    drift report (a failure with the list C(drift)) unless, for each port of the Service,
+    Kube-OVN's load balancer C(vpc-<namespace>-<protocol>-load) (C(vpc-<namespace>-<protocol>-sess-load)
+    with C(sessionAffinity=ClientIP)) is attached to the project router and has the VIP
+    C(<ingress IP>:<port>) whose backends are the Service's ready endpoints (those of its
+    EndpointSlices whose condition C(ready) is true or unset, on the port of the same name). It
+    only reads. With O(expose_route) there is no row of the project to check, and O(verify_ovn)
+    checks nothing.
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
@@ -218,6 +227,7 @@ extends_documentation_fragment:
   - kubedc.network.ovn_nb
   - kubedc.network.kube
   - kubedc.network.kube_dc
+  - kubedc.network.kube_dc.verify_ovn
   - kubedc.network.attributes
 attributes:
   platform:
@@ -518,6 +528,7 @@ class LbBindingModule(PlatformModule):
     )
     resource_class = LbBinding
     kube_resource_class = KubeLbBinding
+    verifies_ovn = True
     result_key = "lb_binding"
     list_key = LIST_KEY
 

@@ -326,6 +326,43 @@ def test_end_to_end_with_the_controller(kube, lab, ext_cloud, kube_dc):
     router_lbs = lab.ovn.nbctl("lr-lb-list", NAMESPACE)  # the LB is attached to the project router
     assert "%s:443" % address in router_lbs and "10.0.0.10:8443" in router_lbs, router_lbs
 
+    # verify_ovn: the VIP <EIP>:443 of the project's TCP load balancer sends to the Service's ready endpoints.
+    kube_dc.settle()
+    verified = dict(BASE, kubeconfig=kube.kubeconfig, eip="web-ip", verify_ovn=True, wait_timeout=60, wait_sleep=0.2,
+                    **lab.nb)
+    for check in (True, False):
+        assert run_module("lb_binding", verified, check=check)["changed"] is False
+    # The VIP's backends change behind Kube-DC's back (its controller stopped, lest it repair them at once).
+    lb, vip = "vpc-%s-tcp-load" % NAMESPACE, "%s:443" % address
+    kube_dc.stop()
+    try:
+        lab.ovn.nbctl("set", "Load_Balancer", lb, 'vips:"%s"="10.0.0.99:8443"' % vip)
+        version = core.read_namespaced_service("web", NAMESPACE).metadata.resource_version
+        for check in (True, False):
+            with pytest.raises(ModuleFailed) as failed:
+                run_module("lb_binding", verified, check=check)
+            result = failed.value.result
+            assert result["msg"].startswith(
+                "Service acme-prod/web is ready in Kube-DC, but the OVN Northbound DB does not match: "), result["msg"]
+            assert result["drift"] == ["VIP %s of Load_Balancer %s sends to 10.0.0.99:8443, not to the Service's "
+                                       "endpoints 10.0.0.10:8443" % (vip, lb)]
+        assert core.read_namespaced_service("web", NAMESPACE).metadata.resource_version == version, "verify_ovn wrote"
+        # Without verify_ovn the same task succeeds: the drift is only visible by looking.
+        assert run_module("lb_binding", dict(verified, verify_ovn=False))["changed"] is False
+        lab.ovn.nbctl("remove", "Load_Balancer", lb, "vips", '"%s"' % vip)
+        with pytest.raises(ModuleFailed) as failed:
+            run_module("lb_binding", verified, check=True)
+        assert failed.value.result["drift"] == ["Load_Balancer %s has no VIP %s" % (lb, vip)]
+        # A gateway route has no row of the project to check: verify_ovn checks nothing.
+        routed = run_module("lb_binding", dict(verified, eip=None, expose_route="http"))
+        assert routed["changed"] is True and routed["lb_binding"]["expose_route"] == "http"
+        back = run_module("lb_binding", dict(verified, verify_ovn=False))
+        assert back["changed"] is True and back["lb_binding"]["address"] == address
+    finally:
+        kube_dc.start()
+    kube_dc.settle()  # the controller writes the VIP back
+    assert run_module("lb_binding", verified)["changed"] is False
+
     # A second Service on the same EIp and port is refused before Kube-DC would leave it pending.
     core.create_namespaced_service(NAMESPACE, {
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"},
@@ -345,3 +382,32 @@ def test_end_to_end_with_the_controller(kube, lab, ext_cloud, kube_dc):
                                             wait_timeout=60, wait_sleep=0.2))
     assert removed["changed"] is True
     assert core.read_namespaced_service("web", NAMESPACE).metadata.annotations in (None, {})
+
+
+def test_vip_drift_reads_the_endpoints_as_kube_ovn_does():
+    """The expected VIPs: the sess- load balancer for ClientIP, ready (or unset) endpoints on the named slice port."""
+    from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.lb_binding import vip_drift
+
+    service = {"spec": {"sessionAffinity": "ClientIP", "ports": [
+        dict(name="https", port=443, targetPort="https", protocol="TCP"), dict(name="dns", port=53, protocol="UDP")]}}
+    slices = [
+        {"addressType": "IPv4", "ports": [dict(name="https", port=8443, protocol="TCP"), dict(name="dns", port=5353, protocol="UDP")],
+         "endpoints": [dict(addresses=["10.0.0.10"], conditions=dict(ready=True)), dict(addresses=["10.0.0.9"]),
+                       dict(addresses=["10.0.0.11"], conditions=dict(ready=False))]},
+        {"addressType": "IPv6", "ports": [dict(name="https", port=8443, protocol="TCP")],
+         "endpoints": [dict(addresses=["fd00::10"])]},
+    ]
+    tcp, udp = "vpc-acme-prod-tcp-sess-load", "vpc-acme-prod-udp-sess-load"
+    router = dict(vips={tcp: {"100.65.0.50:443": "10.0.0.10:8443,10.0.0.9:8443"}, udp: {"100.65.0.50:53": "10.0.0.9:5353"}})
+    assert vip_drift(router, NAMESPACE, "100.65.0.50", service, slices) == [
+        "VIP 100.65.0.50:53 of Load_Balancer %s sends to 10.0.0.9:5353, not to the Service's endpoints "
+        "10.0.0.9:5353,10.0.0.10:5353" % udp]
+    router["vips"][udp]["100.65.0.50:53"] = "10.0.0.10:5353,10.0.0.9:5353"
+    assert vip_drift(router, NAMESPACE, "100.65.0.50", service, slices) == []
+    del router["vips"][udp]
+    router["vips"][tcp]["100.65.0.50:443"] = ""
+    assert vip_drift(router, NAMESPACE, "100.65.0.50", service, slices) == [
+        "VIP 100.65.0.50:443 of Load_Balancer %s sends to nothing, not to the Service's endpoints "
+        "10.0.0.9:8443,10.0.0.10:8443" % tcp,
+        "Load_Balancer %s is missing or not attached to Logical_Router acme-prod" % udp]
+    assert vip_drift(None, NAMESPACE, "100.65.0.50", service, slices) == ["Logical_Router acme-prod is missing"]

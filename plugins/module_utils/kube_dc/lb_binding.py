@@ -33,12 +33,22 @@ For a gateway route it is the annotations as declared, read back from the
 server (the controller reports nothing more on the Service that is
 documented; its assigned hostname, ``route-hostname-status``, is returned
 when present).
+
+With ``verify_ovn``, a ready binding is checked against the OVN NB: for each
+port of the Service, the Kube-OVN load balancer of the VPC for its protocol
+(``vpc-<ns>-<proto>-load``, ``-sess-load`` with ``sessionAffinity: ClientIP``)
+is attached to the router ``<ns>`` and has the VIP ``<ingress IP>:<port>``
+whose backends are the Service's ready endpoints. A gateway route has no row
+of the VPC to check, so then nothing is checked.
 """
+
+import ipaddress
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.kube.objects import object_path
 from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeChange, KubeResource
+from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
 
 PREFIX = "service.nlb.kube-dc.com/"
@@ -110,6 +120,78 @@ def _hostname(value):
             raise InvalidInput("hostname", value, "is not a DNS name: use lower-case labels of letters, digits and '-' "
                                "separated by dots, like web.example.com")
     return name
+
+
+def _ip_key(backend):
+    """Sort key of an ``address:port`` backend: by address, as Kube-OVN lists them."""
+    host = backend.rsplit(":", 1)[0].strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return (1, 0, 0, backend)
+    return (0, address.version, int(address), backend)
+
+
+def _hostport(address, port):
+    return "[{0}]:{1}".format(address, port) if ":" in address else "{0}:{1}".format(address, port)
+
+
+def ready_endpoints(slices, port, family):
+    """The sorted ``address:port`` backends a Service port has in its EndpointSlices.
+
+    An endpoint counts when its condition ``ready`` is true or unset; its port is the one of the
+    slice's port with the Service port's name (and protocol), else the Service's numeric
+    ``targetPort`` (else its ``port``), as the Kube-DC controller does.
+    """
+    backends = set()
+    for eps in slices:
+        if (eps.get("addressType") or "IPv4") != family:
+            continue
+        number = None
+        for slice_port in eps.get("ports") or []:
+            if (slice_port.get("name") or "") == (port.get("name") or "") and \
+                    (slice_port.get("protocol") or "TCP") == (port.get("protocol") or "TCP"):
+                number = slice_port.get("port")
+        if number is None:
+            target = port.get("targetPort", port["port"])
+            number = target if isinstance(target, int) else port["port"]
+        for endpoint in eps.get("endpoints") or []:
+            if (endpoint.get("conditions") or {}).get("ready") is False:
+                continue
+            for address in endpoint.get("addresses") or []:
+                backends.add(_hostport(address, number))
+    return sorted(backends, key=_ip_key)
+
+
+def load_balancer_name(namespace, protocol, session=False):
+    """Kube-OVN's load balancer of a VPC for a protocol (the ``sess-`` one for ClientIP affinity)."""
+    return "vpc-{0}-{1}-{2}load".format(namespace, protocol.lower(), "sess-" if session else "")
+
+
+def vip_drift(router, namespace, address, service, slices):
+    """What the NB (``router``, a ``verify.read_router`` snapshot or None) lacks of a bound Service's VIPs."""
+    if router is None:
+        return ["Logical_Router {0} is missing".format(namespace)]
+    spec = service.get("spec") or {}
+    session = spec.get("sessionAffinity") == "ClientIP"
+    family = "IPv6" if ":" in address else "IPv4"
+    drift = []
+    for port in spec.get("ports") or []:
+        lb = load_balancer_name(namespace, port.get("protocol") or "TCP", session)
+        vip = _hostport(address, port["port"])
+        want = ready_endpoints(slices, port, family)
+        vips = router["vips"].get(lb)
+        if vips is None:
+            drift.append("Load_Balancer {0} is missing or not attached to Logical_Router {1}".format(lb, namespace))
+            continue
+        if vip not in vips:
+            drift.append("Load_Balancer {0} has no VIP {1}".format(lb, vip))
+            continue
+        have = sorted(set(b.strip() for b in (vips[vip] or "").split(",") if b.strip()), key=_ip_key)
+        if have != want:
+            drift.append("VIP {0} of Load_Balancer {1} sends to {2}, not to the Service's endpoints {3}".format(
+                vip, lb, ",".join(have) or "nothing", ",".join(want) or "(none ready)"))
+    return drift
 
 
 def bound_eip(annotations):
@@ -293,6 +375,18 @@ class KubeLbBinding(KubeResource):
         if ingress != address:
             return False, "its ingress IP is {0}, not EIp {1}'s address {2}".format(ingress, eip, address)
         return True, None
+
+    def verify_ovn(self, objects, want, obj):
+        """The VIPs of a bound Service in the VPC's load balancers; a gateway route has none to check."""
+        address = _ingress_ip(obj)
+        if bound_eip(_annotations(obj)) is None or not address:
+            return
+        namespace, name = want["namespace"], want["name"]
+        listed = objects.request("GET", object_path("discovery.k8s.io/v1", "endpointslices", namespace),
+                                 query={"labelSelector": "kubernetes.io/service-name=" + name}) or {}
+        router = verify.read_router(self.params, namespace)[0]
+        drift = vip_drift(router, namespace, address, obj, listed.get("items") or [])
+        verify.refuse_drift("Service {0}/{1}".format(namespace, name), drift)
 
     def gone(self, objects, want):
         """Absent is done once the annotations are gone (Kube-DC may then give the Service an EIP of its own)."""
