@@ -109,6 +109,13 @@ options:
         Cannot be changed once allocated.
       - Not with O(platform=kube_dc), where the Kube-DC controller allocates it.
     type: str
+  ovn_eip:
+    description:
+      - With O(platform=kube_dc), adopt this existing Kube-OVN C(OvnEip) (C(kubeovn.io/v1)) and its
+        address instead of allocating one (the C(EIp)'s C(spec.childRef)). It cannot change once
+        set. Mutually exclusive with O(external_network_type).
+      - Not with O(platform=ovn).
+    type: str
   force:
     description:
       - With O(state=absent), or for the EIPs O(exclusive) releases, release the address even
@@ -306,6 +313,7 @@ class EipModule(PlatformModule):
         external_network=dict(type="str"),
         address=dict(type="str"),
         force=dict(type="bool", default=False),
+        ovn_eip=dict(type="str"),
         eips=dict(
             type="list",
             elements="dict",
@@ -320,7 +328,7 @@ class EipModule(PlatformModule):
     )
     module_kwargs = dict(
         required_one_of=[("name", "eips")],
-        mutually_exclusive=[("eips", single) for single in ITEM_KEYS],
+        mutually_exclusive=[("eips", single) for single in ITEM_KEYS + ("ovn_eip",)] + [("ovn_eip", "external_network_type")],
     )
     resource_class = Eip
     kube_resource_class = KubeEip

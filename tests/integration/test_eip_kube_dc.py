@@ -172,3 +172,43 @@ def test_end_to_end_with_the_kube_dc_controller(kube, kube_dc, ext_cloud):
     assert run_module("eip", args)["changed"] is False
     gone = run_module("eip", dict(args, state="absent"))
     assert gone["changed"] is True and [name for name, _spec in eips(kube)] == ["default-gw"]
+
+
+def test_adopting_an_existing_ovn_eip(kube, project):
+    from kubernetes import client
+
+    custom = client.CustomObjectsApi(kube.api_client())
+    args = dict(EIP, name="legacy", ovn_eip="legacy-ovn-eip", kubeconfig=kube.kubeconfig)
+    with pytest.raises(ModuleFailed) as failed:
+        run_module("eip", args)
+    assert failed.value.result["msg"] == "ovn_eip: 'legacy-ovn-eip' is not a Kube-OVN OvnEip (kubeovn.io/v1) on this cluster"
+    custom.create_cluster_custom_object("kubeovn.io", "v1", "ovn-eips", {
+        "apiVersion": "kubeovn.io/v1", "kind": "OvnEip", "metadata": {"name": "legacy-ovn-eip"},
+        "spec": {"externalSubnet": "ext-cloud", "type": "nat"}})
+    try:
+        planned = run_module("eip", args, check=True)
+        assert planned["commands"] == ["create kube-dc.com/v1 EIp acme-prod/legacy"]
+        made = run_module("eip", args)
+        spec = custom.get_namespaced_custom_object("kube-dc.com", "v1", "acme-prod", "eips", "legacy")["spec"]
+        assert made["changed"] is True and spec == {"childRef": "legacy-ovn-eip"}
+        assert run_module("eip", args)["changed"] is False
+        # What an EIp adopts cannot change, and allocating instead is refused too.
+        for override in (dict(ovn_eip="other"), dict(ovn_eip=None)):
+            for check in (True, False):
+                with pytest.raises(ModuleFailed) as failed:
+                    run_module("eip", dict(args, **override), check=check)
+                assert failed.value.result["msg"].startswith(
+                    "EIp legacy adopts the OvnEip legacy-ovn-eip (spec.childRef), which cannot change"), failed.value.result
+        assert custom.get_namespaced_custom_object("kube-dc.com", "v1", "acme-prod", "eips", "legacy")["spec"] == spec
+        with pytest.raises(ModuleFailed) as failed:
+            run_module("eip", dict(args, external_network_type="cloud"))
+        assert failed.value.result["msg"] == "parameters are mutually exclusive: ovn_eip|external_network_type"
+        assert run_module("eip", dict(EIP, name="legacy", state="absent", kubeconfig=kube.kubeconfig))["changed"] is True
+    finally:
+        custom.delete_cluster_custom_object("kubeovn.io", "v1", "ovn-eips", "legacy-ovn-eip")
+
+
+def test_ovn_eip_is_for_kube_dc_only(lab, ext_cloud):
+    lab.run("project_network", dict(organization="acme", name="prod", cidr="10.0.0.0/24"))
+    result = lab.fails("eip", dict(organization="acme", project="prod", name="x", ovn_eip="y"))
+    assert result["msg"] == "ovn_eip: 'y' applies to platform kube_dc only: on ovn an EIP is an allocation in a pool"

@@ -55,7 +55,7 @@ class KubeEip(KubeResource):
     api_version = API_VERSION
     kind = "EIp"
     plural = PLURAL
-    managed = (NETWORK_TYPE,)
+    managed = (NETWORK_TYPE, CHILD_REF)
     immutable = ((NETWORK_TYPE, "external_network_type"),)
 
     def validate(self):
@@ -72,7 +72,14 @@ class KubeEip(KubeResource):
         names = project_names(p["organization"], p["project"], "project")
         want = dict(names=names, namespace=names.namespace, name=name, fields={}, force=bool(p.get("force")))
         if self.state == "present":
-            want["fields"] = {NETWORK_TYPE: p.get("external_network_type") or "cloud"}
+            adopted = p.get("ovn_eip")
+            if adopted is not None:
+                # Kube-DC's CEL rule: externalNetworkType and childRef never together.
+                if p.get("external_network_type"):
+                    raise InvalidInput("ovn_eip", adopted, "and external_network_type are mutually exclusive: an adopted OvnEip keeps its network")
+                want["fields"] = {CHILD_REF: validation.dns_label("ovn_eip", adopted)}
+            else:
+                want["fields"] = {NETWORK_TYPE: p.get("external_network_type") or "cloud"}
         return want
 
     def check(self, objects, want, have):
@@ -92,15 +99,26 @@ class KubeEip(KubeResource):
                     owners=owners,
                 )
             return
+        adopted = want["fields"].get(CHILD_REF)
         if have is None:
             project_namespace(objects, want["names"], "an EIp")
+            if adopted and objects.get(OVN_EIP[0], OVN_EIP[1], None, adopted) is None:
+                raise InvalidInput("ovn_eip", adopted, "is not a Kube-OVN OvnEip (kubeovn.io/v1) on this cluster")
             return
-        child = ((have.get("spec") or {}).get("childRef"))
-        if child:
+        spec = have.get("spec") or {}
+        child = spec.get("childRef")
+        if child and child != adopted:
             raise Conflict(
-                "EIp {0} adopts the OvnEip {1} (spec.childRef); the Kube-DC controller manages it, not "
-                "kubedc.network.eip".format(name, child),
-                field="name",
+                "EIp {0} adopts the OvnEip {1} (spec.childRef), which cannot change; declare it with "
+                "ovn_eip: {1}, or delete and re-create it".format(name, child),
+                field="ovn_eip",
+            )
+        if adopted and not child:
+            raise Conflict(
+                "ovn_eip: EIp {0} already allocates from external network type {1}; it cannot adopt the "
+                "OvnEip {2} instead. Delete and re-create it.".format(name, spec.get("externalNetworkType"), adopted),
+                field="ovn_eip",
+                value=adopted,
             )
 
     def ready(self, obj):

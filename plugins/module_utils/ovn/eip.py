@@ -100,6 +100,8 @@ class EipProject(object):
 class Eip(OvnResource):
     def validate(self):
         p = self.params
+        if p.get("ovn_eip"):
+            raise InvalidInput("ovn_eip", p["ovn_eip"], "applies to platform kube_dc only: on ovn an EIP is an allocation in a pool")
         bulk, raw_items = declared_items(p, LIST_KEY, ITEM_KEYS)
         items = []
         for label, raw in raw_items:
