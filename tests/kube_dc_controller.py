@@ -349,15 +349,14 @@ class KubeDcController:
     """See the module docstring."""
 
     def __init__(self, api_client, ovn, networks=None, *, interval=0.1, default_eip_network_type="cloud",
-                 default_fip_network_type="cloud", mac_binding_aging=False):
+                 default_fip_network_type="cloud", mac_binding_aging=True):
         """``api_client``: a kubernetes ApiClient, a callable returning one, or a kubeconfig path.
         ``ovn``: the OvnLab.  ``networks``: ExternalNetwork objects or dicts; None = discover in the NB
         on every pass (the Logical_Switches of the external_network module).
 
-        ``mac_binding_aging``: also write Kube-OVN's ``options:mac_binding_age_threshold=300`` on the
-        project routers.  Off by default: with it northd deletes at once the MAC_Binding that
-        ``OvnLab.learn_mac`` (and so ``Lab.trace_egress``) writes with timestamp 0, and egress traces end
-        in an ARP request; with it on, call this module's ``learn_mac`` before tracing."""
+        ``mac_binding_aging``: write Kube-OVN's ``options:mac_binding_age_threshold=300`` on the
+        project routers, as Kube-OVN does (``OvnLab.learn_mac`` stamps what it writes with the
+        current time, so northd does not age it out before a trace)."""
         from kubernetes import client, config
 
         if isinstance(api_client, str):
@@ -1304,23 +1303,6 @@ class KubeDcController:
 
 # ---------------------------------------------------------------------------------------------------------------------
 # For tests
-
-
-def learn_mac(ovn, router_port, ip, mac):
-    """``OvnLab.learn_mac`` for a Kube-OVN router: its ``options:mac_binding_age_threshold=300`` makes
-    northd delete a MAC_Binding whose timestamp is 0 (as OvnLab.learn_mac writes it) at once, so the
-    binding is written with the current time.  Call it before ``Lab.trace_egress`` or an inbound trace
-    (Lab.trace_egress's own learn_mac then finds the binding and leaves it alone)."""
-    ovn.sync()
-    datapath = ovn.sbctl("--bare", "--columns=datapath", "find", "Port_Binding", "logical_port=%s" % router_port).strip()
-    stamp = "timestamp=%d" % int(time.time() * 1000)
-    rows = ovn.sbctl("--bare", "--columns=_uuid", "find", "MAC_Binding", "logical_port=%s" % router_port,
-                     'ip="%s"' % ip).split()
-    for row in rows:
-        ovn.sbctl("set", "MAC_Binding", row, 'mac="%s"' % mac, stamp)
-    if not rows:
-        ovn.sbctl("create", "MAC_Binding", "logical_port=%s" % router_port, 'ip="%s"' % ip, 'mac="%s"' % mac,
-                  "datapath=%s" % datapath, stamp)
 
 
 def real_kube_dc_reason(kube):

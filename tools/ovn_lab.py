@@ -441,6 +441,10 @@ class OvnLab:
             f"logical_port={router_port}",
             f'ip="{ip}"',
         ).split()
+        # Stamped now, as ovn-controller stamps what it learns: on a router with
+        # options:mac_binding_age_threshold (Kube-OVN sets 300 s) northd ages out
+        # a binding stamped 0 at once.
+        stamp = f"timestamp={int(time.time() * 1000)}"
         if not rows:
             self.sbctl(
                 "create",
@@ -449,14 +453,15 @@ class OvnLab:
                 f'ip="{ip}"',
                 f'mac="{mac}"',
                 f"datapath={datapath}",
+                stamp,
             )
             return True
         changed = False
         for row in rows:
             uuid, current = row.split(",")
             if current != mac:
-                self.sbctl("set", "MAC_Binding", uuid, f'mac="{mac}"')
                 changed = True
+            self.sbctl("set", "MAC_Binding", uuid, f'mac="{mac}"', stamp)
         return changed
 
     def trace(

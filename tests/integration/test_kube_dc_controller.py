@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from kube_dc_controller import DEFAULT_GW, ExternalNetwork, KubeDcController, learn_mac, real_kube_dc_reason
+from kube_dc_controller import DEFAULT_GW, ExternalNetwork, KubeDcController, real_kube_dc_reason
 from support import EXT_BY_NAME, UPSTREAM_MAC
 
 G, V = "kube-dc.com", "v1"
@@ -131,7 +131,7 @@ def project(api, kube, org, name="prod", cidr="10.0.0.0/24", egress="cloud"):
 
 def project_view(lab, ns, ext="ext-cloud"):
     """What support.Lab.trace_egress needs to know about the project (and the upstream MAC learned for it)."""
-    learn_mac(lab.ovn, "%s-%s" % (ns, ext), EXT_BY_NAME[ext]["gateway"], UPSTREAM_MAC)
+    lab.ovn.learn_mac("%s-%s" % (ns, ext), EXT_BY_NAME[ext]["gateway"], UPSTREAM_MAC)
     return dict(router=ns, switch="%s-default" % ns, gateway_router_port="%s-%s" % (ns, ext), external_network=ext)
 
 
@@ -170,7 +170,8 @@ def test_project_becomes_ready_with_kube_ovn_rows_and_snat(lab, ext_cloud, kube,
     assert oeip["spec"] == {"externalSubnet": "ext-cloud", "type": "lrp"} and oeip["status"]["v4Ip"] == "100.65.0.100"
 
     [router] = nb_rows(lab, "Logical_Router", "name=%s" % ns, columns=["external_ids", "options"])
-    assert router == {"external_ids": {"vendor": "kube-ovn"}, "options": {"dynamic_neigh_routers": "true"}}
+    assert router == {"external_ids": {"vendor": "kube-ovn"},
+                      "options": {"dynamic_neigh_routers": "true", "mac_binding_age_threshold": "300"}}
     [switch] = nb_rows(lab, "Logical_Switch", "name=%s-default" % ns, columns=["external_ids", "other_config"])
     assert switch == {"external_ids": {"vendor": "kube-ovn"}, "other_config": {}}
     [lrp] = nb_rows(lab, "Logical_Router_Port", "name=%s-%s-default" % (ns, ns), columns=["networks", "external_ids"])
