@@ -229,15 +229,8 @@ class Eip(OvnResource):
 
     def removed(self, want, have):
         """Names of the EIPs this task releases: those listed (absent) or pruned (exclusive)."""
-        existing = have.objects()
         declared = set(item["name"] for item in want["items"])
-        if self.state == "absent":
-            gone = existing & declared
-        elif want["exclusive"] and have.router is not None:
-            gone = existing - declared
-        else:
-            gone = set()
-        return sorted(gone)
+        return sorted(self.removed_of(want, have.objects(), declared, have.router is not None))
 
     # -- reporting --------------------------------------------------------
 

@@ -385,14 +385,8 @@ class Fip(OvnResource):
 
     def removed(self, want, have):
         """Names of the FIPs this task deletes: those listed (absent) or pruned (exclusive)."""
-        existing = have.objects()
         declared = set(item["object"] for item in want["items"])
-        if self.state == "absent":
-            gone = existing & declared
-        elif want["exclusive"] and have.router is not None:
-            gone = existing - declared
-        else:
-            gone = set()
+        gone = self.removed_of(want, have.objects(), declared, have.router is not None)
         return sorted(obj.split("/", 1)[1] for obj in gone)
 
     def _plan_removal(self, plan, have, obj):

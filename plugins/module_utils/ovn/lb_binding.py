@@ -428,11 +428,8 @@ class LbBinding(OvnResource):
 
     def removed(self, want, have):
         """Names of the bindings this task deletes: those listed (absent) or pruned (exclusive)."""
-        if self.state == "absent":
-            return sorted(item["name"] for item in want["items"] if item["name"] in have.bindings)
-        if have.router is None:
-            return []
-        return self._pruned(want, have)
+        declared = set(item["name"] for item in want["items"])
+        return sorted(self.removed_of(want, set(have.bindings), declared, have.router is not None))
 
     def _plan_binding(self, names, item, have, around, balancers, listed):
         for field, backend in item["backends"]:

@@ -234,6 +234,15 @@ class OvnResource(object):
         values = dict((k, v if isinstance(v, (list, bool, int)) else str(v)) for k, v in values.items() if v not in (None, []))
         return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
+    def removed_of(self, want, existing, declared, project_exists):
+        """Which of the ``existing`` objects a task deletes: those it declares with
+        state=absent, or with exclusive those it does not declare (a set)."""
+        if self.state == "absent":
+            return existing & declared
+        if want.get("exclusive") and project_exists:
+            return existing - declared
+        return set()
+
     def validate(self):
         """Return *want*: the checked, normalised parameters. Raise InvalidInput."""
         raise NotImplementedError
