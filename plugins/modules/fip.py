@@ -438,50 +438,42 @@ from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.fip import 
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import ITEM_KEYS, LIST_KEY, TARGET_KEYS, Fip
 
 
+# The options of one FIP, and the rules between them: the single form's and each list element's.
+ONE_FIP = dict(
+    eip=dict(type="str"),
+    external_network_type=dict(type="str", choices=["cloud", "public"]),
+    external_network=dict(type="str"),
+    ip_address=dict(type="str"),
+    pod_name=dict(type="str"),
+    vm_name=dict(type="str"),
+    interface_name=dict(type="str"),
+    logical_port=dict(type="str"),
+    external_mac=dict(type="str"),
+)
+ONE_FIP_RULES = dict(
+    mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network"), TARGET_KEYS],
+    required_together=[("logical_port", "external_mac")],
+    required_by=dict(interface_name="vm_name"),
+)
+
+
 class FipModule(PlatformModule):
     argument_spec = dict(
         name=dict(type="str"),
         organization=dict(type="str", required=True),
         project=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        eip=dict(type="str"),
-        external_network_type=dict(type="str", choices=["cloud", "public"]),
-        external_network=dict(type="str"),
-        ip_address=dict(type="str"),
-        pod_name=dict(type="str"),
-        vm_name=dict(type="str"),
-        interface_name=dict(type="str"),
-        logical_port=dict(type="str"),
-        external_mac=dict(type="str"),
-        fips=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                name=dict(type="str", required=True),
-                eip=dict(type="str"),
-                external_network_type=dict(type="str", choices=["cloud", "public"]),
-                external_network=dict(type="str"),
-                ip_address=dict(type="str"),
-                pod_name=dict(type="str"),
-                vm_name=dict(type="str"),
-                interface_name=dict(type="str"),
-                logical_port=dict(type="str"),
-                external_mac=dict(type="str"),
-            ),
-            mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network"), TARGET_KEYS],
-            required_together=[("logical_port", "external_mac")],
-            required_by=dict(interface_name="vm_name"),
-        ),
+        fips=dict(type="list", elements="dict", options=dict(ONE_FIP, name=dict(type="str", required=True)), **ONE_FIP_RULES),
         exclusive=dict(type="bool", default=False),
         repair_stale_nat=dict(type="bool", default=False),
+        **ONE_FIP
     )
     module_kwargs = dict(
         required_one_of=[("name", "fips")],
         required_if=[("state", "present", TARGET_KEYS + ("fips",), True)],
-        mutually_exclusive=[("eip", "external_network_type"), ("eip", "external_network"), TARGET_KEYS]
-        + [("fips", single) for single in ITEM_KEYS],
-        required_together=[("logical_port", "external_mac")],
-        required_by=dict(interface_name="vm_name"),
+        mutually_exclusive=ONE_FIP_RULES["mutually_exclusive"] + [("fips", single) for single in ITEM_KEYS],
+        required_together=ONE_FIP_RULES["required_together"],
+        required_by=ONE_FIP_RULES["required_by"],
     )
     resource_class = Fip
     kube_resource_class = KubeFip
