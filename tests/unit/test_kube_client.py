@@ -439,3 +439,45 @@ def test_service_backends_refuse(answers, service_port, protocol, message):
     with pytest.raises(InvalidInput) as err:
         _Canned(*answers).service_backends("acme-prod", "web", service_port, protocol)
     assert err.value.msg == message
+
+
+def kube_objects(monkeypatch, answers):
+    """KubeObjects whose requests answer from ``answers`` (an exception is raised), without a server."""
+    from ansible_collections.kubedc.network.plugins.module_utils.kube import objects
+
+    monkeypatch.setattr(waiter, "_sleep", lambda seconds: None)
+    sent = []
+
+    def send(kube_client, api, method, path, body, query, content_type):
+        sent.append((method, path, query, content_type))
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return json.dumps(answer)
+
+    monkeypatch.setattr(objects, "_send", send)
+    found = objects.KubeObjects(params(host="https://k8s.test:6443"), "Project prod")
+    found._api = _Api()
+    return found, sent
+
+
+def test_object_writes_retry_throttling_and_server_errors(monkeypatch):
+    found, sent = kube_objects(monkeypatch, [api_exception(429, "slow down"), api_exception(503, "restarting"), {"kind": "Project"}])
+    assert found.merge_patch("kube-dc.com/v1", "projects", "acme", "prod", {"spec": {}}, dry_run=True) == {"kind": "Project"}
+    assert len(sent) == 3
+    assert sent[0] == ("PATCH", "/apis/kube-dc.com/v1/namespaces/acme/projects/prod", {"dryRun": "All"}, "application/merge-patch+json")
+
+
+def test_object_refusals_carry_the_servers_message_and_status(monkeypatch):
+    from ansible_collections.kubedc.network.plugins.module_utils.kube import objects
+
+    message = 'Project.kube-dc.com "prod" is invalid: spec.egressNetworkType: Invalid value: "string": egressNetworkType is immutable'
+    found, sent = kube_objects(monkeypatch, [api_exception(422, message)])
+    with pytest.raises(objects.ApiRefused) as err:
+        found.create("kube-dc.com/v1", "projects", "acme", {"metadata": {"name": "prod"}})
+    assert err.value.details["status"] == 422 and len(sent) == 1
+    assert err.value.msg == "the Kubernetes API server refused to Project prod (422 Reason): " + message
+    # A 404 on a read is "not there", not an error.
+    found, sent = kube_objects(monkeypatch, [api_exception(404, 'projects.kube-dc.com "prod" not found')])
+    assert found.get("kube-dc.com/v1", "projects", "acme", "prod") is None
+    assert sent == [("GET", "/apis/kube-dc.com/v1/namespaces/acme/projects/prod", None, "application/json")]
