@@ -481,3 +481,36 @@ def test_object_refusals_carry_the_servers_message_and_status(monkeypatch):
     found, sent = kube_objects(monkeypatch, [api_exception(404, 'projects.kube-dc.com "prod" not found')])
     assert found.get("kube-dc.com/v1", "projects", "acme", "prod") is None
     assert sent == [("GET", "/apis/kube-dc.com/v1/namespaces/acme/projects/prod", None, "application/json")]
+
+
+def test_a_conflict_reads_again_and_plans_again(monkeypatch):
+    """409: someone wrote the object between the task's read and its write."""
+    from ansible_collections.kubedc.network.plugins.module_utils.kube import objects, resource
+    from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.project_network import KubeProject
+
+    theirs = {"apiVersion": "kube-dc.com/v1", "kind": "Project", "metadata": {"name": "prod", "namespace": "acme"},
+              "spec": {"cidrBlock": "10.0.0.0/24", "egressNetworkType": "cloud"}}
+    calls = []
+
+    class RacingObjects(object):
+        """The first read finds nothing; the create then meets the other writer's object."""
+
+        def __init__(self, params, purpose):
+            self.stored = None
+
+        def get(self, api_version, plural, namespace, name):
+            calls.append(("get", plural, name))
+            return self.stored if plural == "projects" else {"kind": "Namespace"}
+
+        def create(self, api_version, plural, namespace, body, dry_run=False):
+            calls.append(("create", plural, body["metadata"]["name"]))
+            self.stored = theirs
+            raise objects.ApiRefused('projects.kube-dc.com "prod" already exists', status=409)
+
+    monkeypatch.setattr(resource, "KubeObjects", RacingObjects)
+    args = dict(platform="kube_dc", organization="acme", name="prod", cidr="10.0.0.0/24", state="present", wait=False)
+    result = resource.run_kube(KubeProject(args), args, False, True, "project_network")
+    # The second plan finds the object as declared: nothing to do, and no second create.
+    assert result["changed"] is False and result["commands"] == []
+    assert [c for c in calls if c[0] == "create"] == [("create", "projects", "prod")]
+    assert result["diff"]["after"] == {"spec.cidrBlock": "10.0.0.0/24", "spec.egressNetworkType": "cloud"}
