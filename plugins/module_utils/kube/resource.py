@@ -34,6 +34,15 @@ WAIT_ARGUMENT_SPEC = dict(
     wait_sleep=dict(type="float", default=2.0),
 )
 CONFLICT_ATTEMPTS = 3
+OVN_ONLY = "applies to platform ovn only; on kube_dc the Kube-DC controller chooses it"
+
+
+def refuse_options(params, options, reason=OVN_ONLY):
+    """Refuse, naming it, the first of ``options`` a task sets: options of the other platform."""
+    for option in options:
+        value = params.get(option)
+        if value is not None and value != []:
+            raise InvalidInput(option, value, reason)
 
 
 class KubeChange(object):

@@ -22,7 +22,7 @@ unless ``force``, because Kube-DC would hold the deletion on its finalizer
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
-from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource
+from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource, refuse_options
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
 
 API_VERSION = "kube-dc.com/v1"
@@ -45,12 +45,6 @@ def project_namespace(objects, names, verb):
         )
 
 
-def refuse_ovn_only(params, options):
-    for option in options:
-        if params.get(option):
-            raise InvalidInput(option, params[option], "applies to platform ovn only; on kube_dc the Kube-DC controller chooses it")
-
-
 class KubeEip(KubeResource):
     api_version = API_VERSION
     kind = "EIp"
@@ -60,7 +54,7 @@ class KubeEip(KubeResource):
 
     def validate(self):
         p = self.params
-        refuse_ovn_only(p, OVN_ONLY)
+        refuse_options(p, OVN_ONLY)
         if p.get("exclusive"):
             raise InvalidInput("exclusive", p["exclusive"], "applies to the list form (eips), which platform kube_dc does not support yet")
         name = validation.dns_label("name", p["name"])

@@ -27,13 +27,12 @@ is refused (Kube-DC's documented FIP / load-balancer conflict).
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput, KubedcError
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.kube.objects import object_path
-from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource, wait_for
+from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource, refuse_options, wait_for
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.eip import (
     API_VERSION,
     PLURAL as EIP_PLURAL,
     project_namespace,
-    refuse_ovn_only,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import _object_name
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
@@ -59,7 +58,7 @@ class KubeFip(KubeResource):
 
     def validate(self):
         p = self.params
-        refuse_ovn_only(p, OVN_ONLY)
+        refuse_options(p, OVN_ONLY)
         if p.get("exclusive"):
             raise InvalidInput("exclusive", p["exclusive"], "applies to the list form (fips), which platform kube_dc does not support yet")
         name = validation.dns_label("name", p["name"])

@@ -47,7 +47,7 @@ import ipaddress
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.kube.objects import object_path
-from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeChange, KubeResource
+from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeChange, KubeResource, refuse_options
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
 
@@ -78,16 +78,12 @@ ROUTE_OPTIONS = ("hostname", "route_port", "issuer", "tls_secret")
 def refuse_other_platform(params):
     """Refuse the options of the other platform, naming the option."""
     if params.get("platform") == "kube_dc":
-        for option in OVN_ONLY:
-            if params.get(option) is not None:
-                raise InvalidInput(option, params[option], "applies to platform ovn only; on kube_dc the Kube-DC controller "
-                                   "makes the VIP from the Service's own ports and endpoints")
+        refuse_options(params, OVN_ONLY, "applies to platform ovn only; on kube_dc the Kube-DC controller "
+                       "makes the VIP from the Service's own ports and endpoints")
         if params.get("exclusive"):
             raise InvalidInput("exclusive", True, "applies to platform ovn only (with bindings)")
         return
-    for option in KUBE_DC_ONLY:
-        if params.get(option) is not None:
-            raise InvalidInput(option, params[option], "applies to platform kube_dc only")
+    refuse_options(params, KUBE_DC_ONLY, "applies to platform kube_dc only")
     if params.get("name") is None and params.get("bindings") is None:
         raise InvalidInput("name", None, "is required with platform ovn (or bindings)")
 

@@ -20,7 +20,7 @@ namespace is gone too, which is when the controller has torn everything down.
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
-from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource
+from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource, refuse_options
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
 
@@ -41,9 +41,7 @@ class KubeProject(KubeResource):
 
     def validate(self):
         p = self.params
-        for option in OVN_ONLY:
-            if p.get(option):
-                raise InvalidInput(option, p[option], "applies to platform ovn only; on kube_dc the Kube-DC controller chooses it")
+        refuse_options(p, OVN_ONLY)
         names = project_names(p["organization"], p["name"])
         want = dict(names=names, namespace=names.organization, name=names.project, fields={})
         if self.state == "absent":
