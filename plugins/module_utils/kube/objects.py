@@ -103,6 +103,16 @@ class KubeObjects(object):
     def get(self, api_version, plural, namespace, name):
         return self.request("GET", object_path(api_version, plural, namespace, name), allow_404=True)
 
+    def list(self, api_version, plural, namespace, label_selector=None):
+        """The items of a collection (those matching ``label_selector``); [] where the kind is not served."""
+        query = {"labelSelector": label_selector} if label_selector else None
+        found = self.request("GET", object_path(api_version, plural, namespace), query=query, allow_404=True) or {}
+        return found.get("items") or []
+
+    def endpoint_slices(self, namespace, service):
+        """The EndpointSlices of a Service, by the label Kubernetes gives them."""
+        return self.list("discovery.k8s.io/v1", "endpointslices", namespace, "kubernetes.io/service-name=" + service)
+
     def create(self, api_version, plural, namespace, body, dry_run=False):
         return self.request("POST", object_path(api_version, plural, namespace), body=body, query=_dry(dry_run))
 

@@ -26,7 +26,6 @@ is refused (Kube-DC's documented FIP / load-balancer conflict).
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput, KubedcError
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
-from ansible_collections.kubedc.network.plugins.module_utils.kube.objects import object_path
 from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource, refuse_options, wait_for
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.eip import (
@@ -131,8 +130,7 @@ class KubeFip(KubeResource):
         if fip_type is None:
             return
         namespace = want["namespace"]
-        services = objects.request("GET", object_path("v1", "services", namespace), allow_404=True) or {}
-        for service in services.get("items") or []:
+        for service in objects.list("v1", "services", namespace):
             if (service.get("spec") or {}).get("type") != "LoadBalancer":
                 continue
             svc_name = service["metadata"]["name"]
@@ -175,12 +173,8 @@ class KubeFip(KubeResource):
         return annotations.get(SERVICE_NETWORK_TYPE), "on its own EIp"
 
     def _endpoints(self, objects, namespace, service):
-        slices = objects.request(
-            "GET", object_path("discovery.k8s.io/v1", "endpointslices", namespace),
-            query={"labelSelector": "kubernetes.io/service-name=" + service}, allow_404=True,
-        ) or {}
         found = set()
-        for piece in slices.get("items") or []:
+        for piece in objects.endpoint_slices(namespace, service):
             for endpoint in piece.get("endpoints") or []:
                 found.update(endpoint.get("addresses") or [])
         return found

@@ -46,7 +46,6 @@ import ipaddress
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
-from ansible_collections.kubedc.network.plugins.module_utils.kube.objects import object_path
 from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeChange, KubeResource, refuse_options
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
@@ -331,8 +330,7 @@ class KubeLbBinding(KubeResource):
         """Kube-DC leaves a Service <pending> whose port/protocol another Service on the same EIp has."""
         namespace, name, eip = want["namespace"], want["name"], want["eip"]
         mine = dict(((p["port"], p["protocol"]), p) for p in ports)
-        listed = objects.request("GET", object_path("v1", "services", namespace)) or {}
-        for other in sorted(listed.get("items") or [], key=lambda s: s["metadata"]["name"]):
+        for other in sorted(objects.list("v1", "services", namespace), key=lambda s: s["metadata"]["name"]):
             other_name = other["metadata"]["name"]
             if other_name == name or (other.get("spec") or {}).get("type") != "LoadBalancer":
                 continue
@@ -378,10 +376,8 @@ class KubeLbBinding(KubeResource):
         if bound_eip(_annotations(obj)) is None or not address:
             return
         namespace, name = want["namespace"], want["name"]
-        listed = objects.request("GET", object_path("discovery.k8s.io/v1", "endpointslices", namespace),
-                                 query={"labelSelector": "kubernetes.io/service-name=" + name}) or {}
         router = verify.read_router(self.params, namespace)[0]
-        drift = vip_drift(router, namespace, address, obj, listed.get("items") or [])
+        drift = vip_drift(router, namespace, address, obj, objects.endpoint_slices(namespace, name))
         verify.refuse_drift("Service {0}/{1}".format(namespace, name), drift)
 
     def gone(self, objects, want):
