@@ -154,6 +154,20 @@ class KubeView:
     def apply_crds(self):
         self._target.apply_crds()
 
+    def kube_dc_specs(self, plural, namespace):
+        """(name, spec) of every ``kube-dc.com/v1`` object of ``plural`` in ``namespace``."""
+        from kubernetes import client
+
+        found = client.CustomObjectsApi(self.api_client()).list_namespaced_custom_object("kube-dc.com", "v1", namespace, plural)
+        return [(item["metadata"]["name"], item.get("spec")) for item in found["items"]]
+
+    def set_kube_dc_status(self, plural, namespace, name, status):
+        """Write a ``kube-dc.com/v1`` object's status, as the Kube-DC controller would."""
+        from kubernetes import client
+
+        return client.CustomObjectsApi(self.api_client()).patch_namespaced_custom_object_status(
+            "kube-dc.com", "v1", namespace, plural, name, {"status": status})
+
     def namespace(self, name, labels=None):
         """Creates namespace ``name`` (waiting first for a terminating one of that name to go) for this test."""
         from kubernetes import client

@@ -26,21 +26,14 @@ def project(kube):
     return dict(kubeconfig=kube.kubeconfig)
 
 
-def _api(kube):
-    from kubernetes import client
-
-    return client.CustomObjectsApi(kube.api_client())
-
-
 def eips(kube):
-    found = _api(kube).list_namespaced_custom_object("kube-dc.com", "v1", NAMESPACE, "eips")
-    return [(e["metadata"]["name"], e.get("spec")) for e in found["items"]]
+    return kube.kube_dc_specs("eips", NAMESPACE)
 
 
 def set_status(kube, name, **status):
     body = dict(ready=False, ovnEIpRef="", ownershipType="Released")
     body.update(status)
-    return _api(kube).patch_namespaced_custom_object_status("kube-dc.com", "v1", NAMESPACE, "eips", name, {"status": body})
+    return kube.set_kube_dc_status("eips", NAMESPACE, name, body)
 
 
 def test_check_apply_no_change_and_absent(kube, project):

@@ -26,21 +26,14 @@ def project(kube):
     return dict(kubeconfig=kube.kubeconfig)
 
 
-def _api(kube):
-    from kubernetes import client
-
-    return client.CustomObjectsApi(kube.api_client())
-
-
 def fips(kube):
-    found = _api(kube).list_namespaced_custom_object("kube-dc.com", "v1", NAMESPACE, "fips")
-    return [(f["metadata"]["name"], f.get("spec")) for f in found["items"]]
+    return kube.kube_dc_specs("fips", NAMESPACE)
 
 
 def set_status(kube, name, **status):
     body = dict(ready=False, externalIP="", eip="", ovnFip="")
     body.update(status)
-    return _api(kube).patch_namespaced_custom_object_status("kube-dc.com", "v1", NAMESPACE, "fips", name, {"status": body})
+    return kube.set_kube_dc_status("fips", NAMESPACE, name, body)
 
 
 @pytest.fixture

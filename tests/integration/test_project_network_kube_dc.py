@@ -21,10 +21,7 @@ def org(kube):
 
 
 def projects(kube):
-    from kubernetes import client
-
-    found = client.CustomObjectsApi(kube.api_client()).list_namespaced_custom_object("kube-dc.com", "v1", "acme", "projects")
-    return [(p["metadata"]["name"], p["spec"]) for p in found["items"]]
+    return kube.kube_dc_specs("projects", "acme")
 
 
 def test_check_apply_no_change_and_absent(kube, org):
