@@ -143,6 +143,16 @@ class Lab(object):
         ).format(port=vm_port, mac=vm_mac, rmac=router_mac, ip=vm_ip, dst=dst)
         return self.ovn.trace(project["switch"], flow)
 
+    def trace_client(self, project, address, port, backend, protocol="tcp"):
+        """ovn-trace a new connection from an internet client to ``address:port`` on ext-cloud,
+        with the load balancer steering it to ``backend``."""
+        gateway_mac = self.ovn.nbctl("get", "Logical_Router_Port", project["gateway_router_port"], "mac").strip().strip('"')
+        flow = (
+            'inport=="localnet.ext-cloud" && eth.src=={up} && eth.dst=={gw} && ip4.src==203.0.113.9 && '
+            "ip4.dst=={address} && ip.ttl==64 && {proto} && {proto}.src==40000 && {proto}.dst=={port}"
+        ).format(up=UPSTREAM_MAC, gw=gateway_mac, address=address, port=port, proto=protocol)
+        return self.ovn.trace("ext-cloud", flow, ct=["new"], lb_dst=backend)
+
     def gateway_of(self, project):
         ext = self.run("external_network", dict(EXT_BY_NAME[project["external_network"]]), check=True)
         return ext["external_network"]["gateway"]

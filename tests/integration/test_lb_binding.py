@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from support import UPSTREAM_MAC, rhythm
+from support import rhythm
 
 PROJECT = dict(organization="acme", name="prod", cidr="10.0.0.0/24")
 WEB = dict(organization="acme", project="prod", name="web", port=443, backends=["10.0.0.11:8443", "10.0.0.10:8443"])
@@ -29,16 +29,6 @@ def declared(name, port, backends, eip="default-gw", protocol="tcp"):
     )
 
 
-def trace_client(lab, project, address, port, backend, protocol="tcp"):
-    """A new connection from an internet client to address:port, steered to ``backend``."""
-    gateway_mac = lab.ovn.nbctl("get", "Logical_Router_Port", project["gateway_router_port"], "mac").strip().strip('"')
-    flow = (
-        'inport=="localnet.ext-cloud" && eth.src=={up} && eth.dst=={gw} && ip4.src==203.0.113.9 && '
-        "ip4.dst=={address} && ip.ttl==64 && {proto} && {proto}.src==40000 && {proto}.dst=={port}"
-    ).format(up=UPSTREAM_MAC, gw=gateway_mac, address=address, port=port, proto=protocol)
-    return lab.ovn.trace("ext-cloud", flow, ct=["new"], lb_dst=backend)
-
-
 def test_rhythm(lab, project):
     applied = rhythm(lab, "lb_binding", WEB, WEB_ABSENT)
     assert applied["lb_binding"] == dict(
@@ -59,7 +49,7 @@ def test_rhythm(lab, project):
 def test_clients_reach_each_backend(lab, project):
     binding = lab.run("lb_binding", WEB)["lb_binding"]
     for backend, port in (("10.0.0.10:8443", "vm1"), ("10.0.0.11:8443", "vm2")):
-        trace = trace_client(lab, project, binding["address"], 443, backend)
+        trace = lab.trace_client(project, binding["address"], 443, backend)
         assert trace.outputs == [port], trace.summary
         assert trace.lb_backends == [["10.0.0.10:8443", "10.0.0.11:8443"]]
         assert trace.final_fields[port]["ip4.dst"] == backend.rsplit(":", 1)[0]
@@ -76,7 +66,7 @@ def test_bindings_share_an_address_on_different_ports(lab, project):
         "update Load_Balancer vpc-acme-prod-tcp-load: external_ids:kubedc:binding:http=100.65.0.100:80, "
         "external_ids:kubedc:declared:http=" + declared("http", 80, ["10.0.0.10:8080"]),
     ]
-    assert trace_client(lab, project, "100.65.0.100", 80, "10.0.0.10:8080").outputs == ["vm1"]
+    assert lab.trace_client(project, "100.65.0.100", 80, "10.0.0.10:8080").outputs == ["vm1"]
     # The same port on another protocol is another VIP.
     dns = lab.run("lb_binding", dict(WEB, name="dns", protocol="udp", backends=["10.0.0.11:8443"]))
     assert dns["lb_binding"]["load_balancer"] == "vpc-acme-prod-udp-load"
@@ -110,7 +100,7 @@ def test_moves_and_backend_changes(lab, project):
     lab.run("eip", dict(organization="acme", project="prod", name="web"))
     to_eip = lab.run("lb_binding", dict(WEB, eip="web"))
     assert to_eip["lb_binding"]["address"] == "100.65.0.101" and to_eip["diff"]["before"]["address"] == "100.65.0.100"
-    assert trace_client(lab, project, "100.65.0.101", 443, "10.0.0.11:8443").outputs == ["vm2"]
+    assert lab.trace_client(project, "100.65.0.101", 443, "10.0.0.11:8443").outputs == ["vm2"]
 
 
 @pytest.mark.parametrize(

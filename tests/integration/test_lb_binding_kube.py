@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from support import UPSTREAM_MAC, rhythm
+from support import rhythm
 
 PROJECT = dict(organization="acme", name="prod", cidr="10.0.0.0/24")
 SCOPE = dict(organization="acme", project="prod")
@@ -93,15 +93,6 @@ def web(connect, **extra):
     return dict(SCOPE, name="web", port=443, service="web", service_port="https", **dict(connect, **extra))
 
 
-def trace_client(lab, project, address, port, backend, protocol="tcp"):
-    gateway_mac = lab.ovn.nbctl("get", "Logical_Router_Port", project["gateway_router_port"], "mac").strip().strip('"')
-    flow = (
-        'inport=="localnet.ext-cloud" && eth.src=={up} && eth.dst=={gw} && ip4.src==203.0.113.9 && '
-        "ip4.dst=={address} && ip.ttl==64 && {proto} && {proto}.src==40000 && {proto}.dst=={port}"
-    ).format(up=UPSTREAM_MAC, gw=gateway_mac, address=address, port=port, proto=protocol)
-    return lab.ovn.trace("ext-cloud", flow, ct=["new"], lb_dst=backend)
-
-
 def test_rhythm_with_the_ready_endpoints_of_a_service(lab, services, connect):
     applied = rhythm(lab, "lb_binding", web(connect), dict(SCOPE, name="web", state="absent"))
     # 10.0.0.12 is not ready; 10.0.0.11 says nothing about readiness, which counts as ready.
@@ -122,7 +113,7 @@ def test_the_declaration_records_the_service(lab, services, connect):
 def test_clients_reach_each_ready_endpoint(lab, project, services, connect):
     binding = lab.run("lb_binding", web(connect))["lb_binding"]
     for backend in binding["backends"]:
-        trace = trace_client(lab, project, binding["address"], 443, backend)
+        trace = lab.trace_client(project, binding["address"], 443, backend)
         assert trace.outputs == [PORTS[backend.split(":")[0]]], trace.summary
         assert trace.lb_backends == [["10.0.0.10:8443", "10.0.0.11:8443"]]
         assert trace.final_fields[PORTS[backend.split(":")[0]]]["ip4.dst"] == backend.split(":")[0]
@@ -139,7 +130,7 @@ def test_an_endpoint_change_updates_the_vip(lab, project, services, connect):
     assert changed["commands"] == planned["commands"]
     assert changed["diff"]["before"]["backends"] == ["10.0.0.10:8443", "10.0.0.11:8443"]
     assert changed["lb_binding"]["backends"] == ["10.0.0.11:8443", "10.0.0.12:8443"]
-    trace = trace_client(lab, project, "100.65.0.100", 443, "10.0.0.12:8443")
+    trace = lab.trace_client(project, "100.65.0.100", 443, "10.0.0.12:8443")
     assert trace.outputs == ["vm3"] and trace.lb_backends == [["10.0.0.11:8443", "10.0.0.12:8443"]]
     assert lab.run("lb_binding", web(connect))["changed"] is False
 

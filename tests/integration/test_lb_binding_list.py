@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from support import UPSTREAM_MAC, rhythm
+from support import rhythm
 
 PROJECT = dict(organization="acme", name="prod", cidr="10.0.0.0/24")
 SCOPE = dict(organization="acme", project="prod")
@@ -42,16 +42,6 @@ def declared(name, port, backends, eip="default-gw", protocol="tcp"):
         dict(organization="acme", project="prod", name=name, eip=eip, protocol=protocol, port=port, backends=backends),
         sort_keys=True, separators=(",", ":"),
     )
-
-
-def trace_client(lab, project, address, port, backend, protocol="tcp"):
-    """A new connection from an internet client to address:port, steered to ``backend``."""
-    gateway_mac = lab.ovn.nbctl("get", "Logical_Router_Port", project["gateway_router_port"], "mac").strip().strip('"')
-    flow = (
-        'inport=="localnet.ext-cloud" && eth.src=={up} && eth.dst=={gw} && ip4.src==203.0.113.9 && '
-        "ip4.dst=={address} && ip.ttl==64 && {proto} && {proto}.src==40000 && {proto}.dst=={port}"
-    ).format(up=UPSTREAM_MAC, gw=gateway_mac, address=address, port=port, proto=protocol)
-    return lab.ovn.trace("ext-cloud", flow, ct=["new"], lb_dst=backend)
 
 
 def vips(lab, balancer):
@@ -126,7 +116,7 @@ def test_clients_reach_a_backend_of_each_binding_of_the_list(lab, project):
     port_of = dict((ip, vm) for vm, _mac, ip in VMS)
     for view in applied["bindings"]:
         for backend in view["backends"]:
-            trace = trace_client(lab, project, view["address"], view["port"], backend, view["protocol"])
+            trace = lab.trace_client(project, view["address"], view["port"], backend, view["protocol"])
             vm = port_of[backend.rsplit(":", 1)[0]]
             assert trace.outputs == [vm], (view["name"], backend, trace.summary)
             assert trace.lb_backends == [view["backends"]]
@@ -162,7 +152,7 @@ def test_exclusive_prunes_first_and_an_empty_list_removes_all(lab, project):
     assert pruned["commands"] == plan["commands"] and pruned["removed"] == ["b", "c"]
     assert pruned["bindings"] == plan["bindings"]
     assert balancers(lab) == [TCP_LB]
-    assert trace_client(lab, project, GW, 81, "10.0.0.13:8080").outputs == ["vm4"]
+    assert lab.trace_client(project, GW, 81, "10.0.0.13:8080").outputs == ["vm4"]
     assert lab.run("lb_binding", bindings(a, d, exclusive=True))["changed"] is False
 
     nothing = lab.run("lb_binding", bindings(exclusive=True))
@@ -198,8 +188,8 @@ def test_moving_ports_inside_a_list_is_one_transaction(lab, project):
     ]
     assert [(x["name"], x["port"]) for x in swapped["diff"]["before"]["bindings"]] == [("a", 80), ("b", 81)]
     assert [(x["name"], x["port"]) for x in swapped["bindings"]] == [("a", 81), ("b", 80)]
-    assert trace_client(lab, project, GW, 80, "10.0.0.11:8080").outputs == ["vm2"]
-    assert trace_client(lab, project, GW, 81, "10.0.0.10:8080").outputs == ["vm1"]
+    assert lab.trace_client(project, GW, 80, "10.0.0.11:8080").outputs == ["vm2"]
+    assert lab.trace_client(project, GW, 81, "10.0.0.10:8080").outputs == ["vm1"]
 
     # One binding moves to a new port, another to the other protocol; the third stays as it is.
     c = binding("c", 82, "10.0.0.12:8080")
@@ -216,7 +206,7 @@ def test_moving_ports_inside_a_list_is_one_transaction(lab, project):
     ]
     assert vips(lab, TCP_LB) == {"100.65.0.100:8081": "10.0.0.10:8080", "100.65.0.100:82": "10.0.0.12:8080"}
     assert vips(lab, UDP_LB) == {"100.65.0.100:80": "10.0.0.11:8080"}
-    assert trace_client(lab, project, GW, 80, "10.0.0.11:8080", "udp").outputs == ["vm2"]
+    assert lab.trace_client(project, GW, 80, "10.0.0.11:8080", "udp").outputs == ["vm2"]
 
 
 def test_port_collisions_inside_the_list_and_outside_it(lab, project):
@@ -331,7 +321,7 @@ def test_many_bindings_in_one_task(lab, project):
     assert applied["commands"] == ["create Load_Balancer vpc-acme-prod-tcp-load in Logical_Router acme-prod"]
     assert [b["port"] for b in applied["bindings"]] == list(range(10000, 10150))
     assert len(vips(lab, TCP_LB)) == 150
-    assert trace_client(lab, project, GW, 10149, "10.0.0.11:8149").outputs == ["vm2"]
+    assert lab.trace_client(project, GW, 10149, "10.0.0.11:8149").outputs == ["vm2"]
     after = lab.ovn.dump_nb()
     for check in (True, False):
         again = lab.run("lb_binding", many, check=check)
