@@ -25,3 +25,21 @@ options:
     type: str
     required: true
 """
+
+    # The same for a module with the projects form (O(projects)), where each entry names its project.
+    PROJECTS_FORM = r"""
+options:
+  organization:
+    description:
+      - The organization of the project; a lower-case RFC 1123 label.
+      - Required unless O(projects) is set; mutually exclusive with it.
+    type: str
+  project:
+    description:
+      - The project; a lower-case RFC 1123 label. Its namespace is V(<organization>-<project>),
+        at most 63 characters.
+      - Its project network (see M(kubedc.network.project_network)) must exist before objects
+        are declared in it.
+      - Required unless O(projects) is set; mutually exclusive with it.
+    type: str
+"""

@@ -24,12 +24,29 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     InvalidInput,
     KubedcError,
+    about,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.kube import client as kube_client
 from ansible_collections.kubedc.network.plugins.module_utils.kube import resource as kube_resource
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify as kube_dc_verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import connection, engine
+
+
+def project_entry(list_key, list_spec):
+    """The options of one entry of the projects form: its project and its list."""
+    entry = dict(organization=dict(type="str", required=True), project=dict(type="str", required=True))
+    entry[list_key] = copy.deepcopy(list_spec)
+    return entry
+
+
+def projects_form_rules(list_key, single_keys):
+    """The rules between the projects form and the task-level options it replaces."""
+    replaced = ("organization", "project", list_key) + tuple(k for k in single_keys if k not in ("organization", "project"))
+    return dict(
+        required_one_of=[("organization", "projects"), ("project", "projects")],
+        mutually_exclusive=[("projects", key) for key in replaced],
+    )
 
 
 class KubedcModule(object):
@@ -97,6 +114,9 @@ class OvnModule(KubedcModule):
             )
 
     def run(self):
+        groups = self.project_groups()
+        if groups is not None:
+            return self.run_projects(groups)
         resource = self.resource_class(self.params)
         # Parameters are checked in full before the NB is even contacted.
         want = resource.validate()
@@ -119,6 +139,85 @@ class OvnModule(KubedcModule):
         result[self.result_key] = after or {}
         if self.diff_mode:
             result["diff"] = dict(before=before or {}, after=after or {})
+        return result
+
+
+    # The projects form: ``projects`` lists projects, each with its own declarations
+    # (for a module with a list form, that project's list), so that one task and one
+    # transaction converge every project of a datacenter file.
+    projects_key = None
+    # The option of a projects entry that names the project (project_network: ``name``).
+    project_field = "project"
+
+    def project_groups(self):
+        """``[(label, project, params)]``, one per entry of the projects form, or None.
+
+        Each entry's params are the task's, with the entry's values in place of the
+        single form's (and an empty list where an entry lists nothing: with
+        ``exclusive`` that prunes the whole project).
+        """
+        entries = self.params.get(self.projects_key) if self.projects_key else None
+        if entries is None:
+            return None
+        groups = []
+        seen = {}
+        for index, entry in enumerate(entries):
+            label = "{0}[{1}]".format(self.projects_key, index)
+            params = dict(self.params)
+            params[self.projects_key] = None
+            params.update(entry)
+            if self.list_key is not None and params.get(self.list_key) is None:
+                params[self.list_key] = []
+            project = "{0}-{1}".format(entry["organization"], entry[self.project_field])
+            if project in seen:
+                raise InvalidInput(
+                    "{0}.{1}".format(label, self.project_field), entry[self.project_field],
+                    "names project {0} again (first in {1}); each project may appear once".format(project, seen[project]),
+                )
+            seen[project] = label
+            groups.append((label, project, params))
+        return groups
+
+    def run_projects(self, groups):
+        """Converge several projects in one connection and one transaction."""
+        reservations = {}
+        resources, wants = [], []
+        for label, project, params in groups:
+            resource = self.resource_class(params, reservations)
+            with about(label, project):
+                wants.append(resource.validate())
+            resources.append(resource)
+        scope = connection.NbScope.union([r.scope(w) for r, w in zip(resources, wants)])
+        session = connection.connect(self.params, scope)
+        try:
+            haves, plans = [], []
+            for (label, project, _params), resource, want in zip(groups, resources, wants):
+                with about(label, project):
+                    have = resource.read(session, want)
+                    plans.append(resource.plan(session, want, have))
+                haves.append(have)
+            plan = engine.Plan(reservations)
+            for part in plans:
+                plan.extend(part.ops)
+            values = engine.execute(session, plan, self.check_mode)
+        finally:
+            session.close()
+        before, after, removed = [], [], []
+        for (label, project, _params), resource, want, have, part in zip(groups, resources, wants, haves, plans):
+            for collected, found in ((before, resource.describe(have)), (after, resource.outcome(want, have, part, values))):
+                if isinstance(found, list):
+                    collected.extend(found)
+                elif found:
+                    collected.append(found)
+            if self.list_key is not None:
+                removed.extend("{0}/{1}".format(project, name) for name in resource.removed(want, have))
+        key = self.list_key or self.projects_key
+        result = dict(changed=plan.changed, commands=plan.describe())
+        result[key] = after
+        if self.list_key is not None:
+            result["removed"] = removed
+        if self.diff_mode:
+            result["diff"] = dict(before={key: before}, after={key: after})
         return result
 
 
@@ -152,7 +251,8 @@ class PlatformModule(OvnModule):
     def run(self):
         if self.params.get("platform") != "kube_dc":
             return super(PlatformModule, self).run()
-        if self.list_key is not None and self.params.get(self.list_key) is not None:
-            raise InvalidInput(self.list_key, "[...]", "is not supported on platform kube_dc yet; declare one object per task")
+        for key in (self.list_key, self.projects_key):
+            if key is not None and self.params.get(key) is not None:
+                raise InvalidInput(key, "[...]", "is not supported on platform kube_dc yet; declare one object per task")
         resource = self.kube_resource_class(self.params)
         return kube_resource.run_kube(resource, self.params, self.check_mode, self.diff_mode, self.result_key)

@@ -64,7 +64,7 @@ options:
       - Not with O(platform=kube_dc).
     type: list
     elements: dict
-    suboptions:
+    suboptions: &eip_items
       name:
         description:
           - Name of the EIP, unique within the project and the list. V(default-gw) cannot be
@@ -81,6 +81,33 @@ options:
       address:
         description: As O(address); no two elements of the list may request the same address.
         type: str
+  projects:
+    description:
+      - The projects form, for a datacenter file - several projects in one task and one OVSDB
+        transaction. Each element names a project and lists its EIPs as O(eips) does; O(exclusive)
+        prunes each listed project to its list (an element with no O(projects[].eips) then
+        removes all the EIPs of its project). Projects the task does not list are not touched.
+      - Errors name the element and the item (V(projects[2].eips[0]\)).
+      - RV(eips) then lists the EIPs of every project, and RV(removed) names them as
+        V(<organization>-<project>/<name>).
+      - Mutually exclusive with O(organization), O(project), O(eips) and the single form.
+      - Not with O(platform=kube_dc).
+    type: list
+    elements: dict
+    suboptions:
+      organization:
+        description: The organization of the project.
+        type: str
+        required: true
+      project:
+        description: The project; its project network must exist.
+        type: str
+        required: true
+      eips:
+        description: The EIPs of the project, as O(eips).
+        type: list
+        elements: dict
+        suboptions: *eip_items
   exclusive:
     description:
       - With O(eips) and O(state=present), also release every EIP of the project that the list
@@ -126,7 +153,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - kubedc.network.project
+  - kubedc.network.project.projects_form
   - kubedc.network.ovn_nb
   - kubedc.network.kube
   - kubedc.network.kube_dc
@@ -259,7 +286,7 @@ eips:
   description:
     - With the list form, the EIPs of the list after the task, in the order of the list, each as
       RV(eip) describes; empty when O(state=absent).
-  returned: when O(eips) is used
+  returned: when O(eips) or O(projects) is used
   type: list
   elements: dict
   sample:
@@ -283,7 +310,7 @@ removed:
   description:
     - With the list form, the names of the EIPs whose addresses the task released (or would
       release in check mode) - those listed with O(state=absent), or those O(exclusive) pruned.
-  returned: when O(eips) is used
+  returned: when O(eips) or O(projects) is used
   type: list
   elements: str
   sample: [old-web]
@@ -298,42 +325,49 @@ commands:
   sample: ["allocate 198.51.100.2 in external network ext-public for eip/acme-prod/web"]
 """
 
-from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule
+from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule, project_entry, projects_form_rules
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.eip import KubeEip
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.eip import ITEM_KEYS, LIST_KEY, Eip
+
+
+EIPS = dict(
+    type="list",
+    elements="dict",
+    options=dict(
+        name=dict(type="str", required=True),
+        external_network_type=dict(type="str", choices=["cloud", "public"]),
+        external_network=dict(type="str"),
+        address=dict(type="str"),
+    ),
+)
+PROJECTS_RULES = projects_form_rules(LIST_KEY, ITEM_KEYS)
 
 
 class EipModule(PlatformModule):
     argument_spec = dict(
         name=dict(type="str"),
-        organization=dict(type="str", required=True),
-        project=dict(type="str", required=True),
+        organization=dict(type="str"),
+        project=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         external_network_type=dict(type="str", choices=["cloud", "public"]),
         external_network=dict(type="str"),
         address=dict(type="str"),
         force=dict(type="bool", default=False),
         ovn_eip=dict(type="str"),
-        eips=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                name=dict(type="str", required=True),
-                external_network_type=dict(type="str", choices=["cloud", "public"]),
-                external_network=dict(type="str"),
-                address=dict(type="str"),
-            ),
-        ),
+        eips=EIPS,
+        projects=dict(type="list", elements="dict", options=project_entry(LIST_KEY, EIPS)),
         exclusive=dict(type="bool", default=False),
     )
     module_kwargs = dict(
-        required_one_of=[("name", "eips")],
-        mutually_exclusive=[("eips", single) for single in ITEM_KEYS + ("ovn_eip",)] + [("ovn_eip", "external_network_type")],
+        required_one_of=[("name", "eips", "projects")] + PROJECTS_RULES["required_one_of"],
+        mutually_exclusive=[("eips", single) for single in ITEM_KEYS + ("ovn_eip",)] + [("ovn_eip", "external_network_type")]
+        + PROJECTS_RULES["mutually_exclusive"] + [("projects", "ovn_eip")],
     )
     resource_class = Eip
     kube_resource_class = KubeEip
     result_key = "eip"
     list_key = LIST_KEY
+    projects_key = "projects"
 
 
 def main():

@@ -78,7 +78,7 @@ options:
       - Not with O(platform=kube_dc).
     type: list
     elements: dict
-    suboptions:
+    suboptions: &fip_items
       name:
         description: Name of the FIP, unique within the project and the list.
         type: str
@@ -112,6 +112,33 @@ options:
       external_mac:
         description: As O(external_mac).
         type: str
+  projects:
+    description:
+      - The projects form, for a datacenter file - several projects in one task and one OVSDB
+        transaction. Each element names a project and lists its FIPs as O(fips) does; O(exclusive)
+        prunes each listed project to its list (an element with no O(projects[].fips) then
+        removes all the FIPs of its project). Projects the task does not list are not touched.
+      - Errors name the element and the FIP (V(projects[2].fips[0]\)).
+      - RV(fips) then lists the FIPs of every project, and RV(removed) names them as
+        V(<organization>-<project>/<name>).
+      - Mutually exclusive with O(organization), O(project), O(fips) and the single form.
+      - Not with O(platform=kube_dc).
+    type: list
+    elements: dict
+    suboptions:
+      organization:
+        description: The organization of the project.
+        type: str
+        required: true
+      project:
+        description: The project; its project network must exist.
+        type: str
+        required: true
+      fips:
+        description: The FIPs of the project, as O(fips).
+        type: list
+        elements: dict
+        suboptions: *fip_items
   repair_stale_nat:
     description:
       - With O(platform=kube_dc), once the FIp is ready, look up its NAT row in the OVN Northbound
@@ -205,7 +232,7 @@ options:
       - Not with O(platform=kube_dc).
     type: str
 extends_documentation_fragment:
-  - kubedc.network.project
+  - kubedc.network.project.projects_form
   - kubedc.network.ovn_nb
   - kubedc.network.kube
   - kubedc.network.kube_dc
@@ -285,6 +312,19 @@ EXAMPLES = r"""
       - name: game-server
         pod_name: game-server-0
     kubeconfig: ~/.kube/acme.yaml
+
+- name: The FIPs of a whole datacenter file in one task; a listed project with no FIPs loses its own
+  kubedc.network.fip:
+    exclusive: true
+    projects:
+      - organization: acme
+        project: prod
+        fips:
+          - name: bastion
+            ip_address: 10.0.0.10
+      - organization: acme
+        project: web
+        fips: []
 
 - name: A FIP to a KubeVirt VM on Kube-DC, through the Kubernetes API; Kube-DC resolves the VM
   kubedc.network.fip:
@@ -394,7 +434,7 @@ fips:
   description:
     - With the list form, the FIPs of the list after the task, in the order of the list, each as
       RV(fip) describes; empty when O(state=absent).
-  returned: when O(fips) is used
+  returned: when O(fips) or O(projects) is used
   type: list
   elements: dict
   sample:
@@ -416,7 +456,7 @@ removed:
   description:
     - With the list form, the names of the FIPs the task removed (or would remove in check
       mode) - those listed with O(state=absent), or those O(exclusive) pruned.
-  returned: when O(fips) is used
+  returned: when O(fips) or O(projects) is used
   type: list
   elements: str
   sample: [old-bastion]
@@ -433,7 +473,7 @@ commands:
     - create NAT dnat_and_snat 100.65.0.101 -> 10.0.0.10 in Logical_Router acme-prod
 """
 
-from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule
+from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule, project_entry, projects_form_rules
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.fip import KubeFip
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import ITEM_KEYS, LIST_KEY, TARGET_KEYS, Fip
 
@@ -457,21 +497,26 @@ ONE_FIP_RULES = dict(
 )
 
 
+FIPS = dict(type="list", elements="dict", options=dict(ONE_FIP, name=dict(type="str", required=True)), **ONE_FIP_RULES)
+PROJECTS_RULES = projects_form_rules(LIST_KEY, ITEM_KEYS)
+
+
 class FipModule(PlatformModule):
     argument_spec = dict(
         name=dict(type="str"),
-        organization=dict(type="str", required=True),
-        project=dict(type="str", required=True),
+        organization=dict(type="str"),
+        project=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        fips=dict(type="list", elements="dict", options=dict(ONE_FIP, name=dict(type="str", required=True)), **ONE_FIP_RULES),
+        fips=FIPS,
+        projects=dict(type="list", elements="dict", options=project_entry(LIST_KEY, FIPS)),
         exclusive=dict(type="bool", default=False),
         repair_stale_nat=dict(type="bool", default=False),
         **ONE_FIP
     )
     module_kwargs = dict(
-        required_one_of=[("name", "fips")],
-        required_if=[("state", "present", TARGET_KEYS + ("fips",), True)],
-        mutually_exclusive=ONE_FIP_RULES["mutually_exclusive"] + [("fips", single) for single in ITEM_KEYS],
+        required_one_of=[("name", "fips", "projects")] + PROJECTS_RULES["required_one_of"],
+        required_if=[("state", "present", TARGET_KEYS + ("fips", "projects"), True)],
+        mutually_exclusive=ONE_FIP_RULES["mutually_exclusive"] + [("fips", single) for single in ITEM_KEYS] + PROJECTS_RULES["mutually_exclusive"],
         required_together=ONE_FIP_RULES["required_together"],
         required_by=ONE_FIP_RULES["required_by"],
     )
@@ -480,6 +525,7 @@ class FipModule(PlatformModule):
     verifies_ovn = True
     result_key = "fip"
     list_key = LIST_KEY
+    projects_key = "projects"
 
 
 def main():

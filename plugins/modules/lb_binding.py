@@ -103,7 +103,7 @@ options:
       - Mutually exclusive with O(name) and the other options of a single binding.
     type: list
     elements: dict
-    suboptions:
+    suboptions: &binding_items
       name:
         description: Name of the binding, unique within the project and the list.
         type: str
@@ -131,6 +131,33 @@ options:
       service_port:
         description: As O(service_port); only with O(bindings[].service).
         type: raw
+  projects:
+    description:
+      - The projects form, for a datacenter file - several projects in one task and one OVSDB
+        transaction. Each element names a project and lists its bindings as O(bindings) does; O(exclusive)
+        prunes each listed project to its list (an element with no O(projects[].bindings) then
+        removes all the bindings of its project). Projects the task does not list are not touched.
+      - Errors name the element and the item (V(projects[2].bindings[0]\)).
+      - RV(bindings) then lists the bindings of every project, and RV(removed) names them as
+        V(<organization>-<project>/<name>).
+      - Mutually exclusive with O(organization), O(project), O(bindings) and the single form.
+      - Not with O(platform=kube_dc).
+    type: list
+    elements: dict
+    suboptions:
+      organization:
+        description: The organization of the project.
+        type: str
+        required: true
+      project:
+        description: The project; its project network must exist.
+        type: str
+        required: true
+      bindings:
+        description: The bindings of the project, as O(bindings).
+        type: list
+        elements: dict
+        suboptions: *binding_items
   exclusive:
     description:
       - With O(bindings) and O(state=present), also remove every binding of the project that the
@@ -223,7 +250,7 @@ options:
         certificate (annotation C(tls-secret)), instead of one from an issuer.
     type: str
 extends_documentation_fragment:
-  - kubedc.network.project
+  - kubedc.network.project.projects_form
   - kubedc.network.ovn_nb
   - kubedc.network.kube
   - kubedc.network.kube_dc
@@ -442,7 +469,7 @@ bindings:
   description:
     - With the list form, the bindings of the list after the task, in the order of the list,
       each as RV(lb_binding) describes; empty when O(state=absent).
-  returned: when O(bindings) is used
+  returned: when O(bindings) or O(projects) is used
   type: list
   elements: dict
   sample:
@@ -460,7 +487,7 @@ removed:
   description:
     - With the list form, the names of the bindings the task removed (or would remove in check
       mode) - those listed with O(state=absent), or those O(exclusive) pruned.
-  returned: when O(bindings) is used
+  returned: when O(bindings) or O(projects) is used
   type: list
   elements: str
   sample: [old-http]
@@ -477,16 +504,34 @@ commands:
   sample: ["create Load_Balancer vpc-acme-prod-tcp-load in Logical_Router acme-prod"]
 """
 
-from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule
+from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule, project_entry, projects_form_rules
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.lb_binding import KubeLbBinding, refuse_other_platform
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import ITEM_KEYS, LIST_KEY, LbBinding
+
+
+BINDINGS = dict(
+    type="list",
+    elements="dict",
+    options=dict(
+        name=dict(type="str", required=True),
+        eip=dict(type="str", default="default-gw"),
+        protocol=dict(type="str", choices=["tcp", "udp", "sctp"], default="tcp"),
+        port=dict(type="int"),
+        backends=dict(type="list", elements="str"),
+        service=dict(type="str"),
+        service_port=dict(type="raw"),
+    ),
+    mutually_exclusive=[("backends", "service")],
+    required_by=dict(service_port="service"),
+)
+PROJECTS_RULES = projects_form_rules(LIST_KEY, ITEM_KEYS)
 
 
 class LbBindingModule(PlatformModule):
     argument_spec = dict(
         name=dict(type="str"),
-        organization=dict(type="str", required=True),
-        project=dict(type="str", required=True),
+        organization=dict(type="str"),
+        project=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         # No defaults for eip and protocol: kube_dc must tell an option set from one left out.
         # The ovn platform reads them as default-gw and tcp when unset.
@@ -496,21 +541,8 @@ class LbBindingModule(PlatformModule):
         backends=dict(type="list", elements="str"),
         service=dict(type="str"),
         service_port=dict(type="raw"),
-        bindings=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                name=dict(type="str", required=True),
-                eip=dict(type="str", default="default-gw"),
-                protocol=dict(type="str", choices=["tcp", "udp", "sctp"], default="tcp"),
-                port=dict(type="int"),
-                backends=dict(type="list", elements="str"),
-                service=dict(type="str"),
-                service_port=dict(type="raw"),
-            ),
-            mutually_exclusive=[("backends", "service")],
-            required_by=dict(service_port="service"),
-        ),
+        bindings=BINDINGS,
+        projects=dict(type="list", elements="dict", options=project_entry(LIST_KEY, BINDINGS)),
         exclusive=dict(type="bool", default=False),
         expose_route=dict(type="str", choices=["http", "https", "tls-passthrough"]),
         hostname=dict(type="str"),
@@ -521,9 +553,9 @@ class LbBindingModule(PlatformModule):
     # Which options a task needs depends on the platform: the ovn resource asks for port and
     # backends (or service) with state=present itself, and kube_dc needs service.
     module_kwargs = dict(
-        required_one_of=[("name", "bindings", "service")],
+        required_one_of=[("name", "bindings", "service", "projects")] + PROJECTS_RULES["required_one_of"],
         required_if=[("platform", "kube_dc", ("service",))],
-        mutually_exclusive=[("backends", "service")] + [("bindings", single) for single in ITEM_KEYS],
+        mutually_exclusive=[("backends", "service")] + [("bindings", single) for single in ITEM_KEYS] + PROJECTS_RULES["mutually_exclusive"],
         required_by=dict(service_port="service"),
     )
     resource_class = LbBinding
@@ -531,6 +563,7 @@ class LbBindingModule(PlatformModule):
     verifies_ovn = True
     result_key = "lb_binding"
     list_key = LIST_KEY
+    projects_key = "projects"
 
     def run(self):
         refuse_other_platform(self.params)

@@ -47,14 +47,53 @@ options:
     description:
       - The organization the project belongs to; a lower-case RFC 1123 label. With
         O(platform=kube_dc), also the namespace the C(Project) object lives in, which must exist.
+      - Required unless O(projects) is set; mutually exclusive with it.
     type: str
-    required: true
   name:
     description:
       - The project name; a lower-case RFC 1123 label. V(<organization>-<name>) must not be
         longer than 63 characters.
+      - Required unless O(projects) is set; mutually exclusive with it.
     type: str
-    required: true
+  projects:
+    description:
+      - The list form, for a datacenter file - many project networks in one task and one OVSDB
+        transaction. Each element declares one project with the options of the single form;
+        O(state) applies to all of them. Errors name the element (V(projects[3]\)) and its field.
+      - RV(projects) then lists the project networks after the task.
+      - Mutually exclusive with the single form's options. Not with O(platform=kube_dc).
+    type: list
+    elements: dict
+    suboptions:
+      organization:
+        description: As O(organization).
+        type: str
+        required: true
+      name:
+        description: As O(name).
+        type: str
+        required: true
+      cidr:
+        description: As O(cidr); required when O(state=present).
+        type: str
+      gateway:
+        description: As O(gateway).
+        type: str
+      egress_network_type:
+        description: As O(egress_network_type).
+        type: str
+        choices: [cloud, public]
+      external_network:
+        description: As O(external_network).
+        type: str
+      default_gateway_ip:
+        description: As O(default_gateway_ip).
+        type: str
+      gateway_chassis:
+        description: As O(gateway_chassis).
+        type: list
+        elements: str
+        default: []
   state:
     description:
       - V(present) creates or updates the project network.
@@ -130,6 +169,17 @@ EXAMPLES = r"""
     egress_network_type: cloud
   register: prod
 
+- name: Every project network of a datacenter file, in one task and one transaction
+  kubedc.network.project_network:
+    projects:
+      - organization: acme
+        name: prod
+        cidr: 10.0.0.0/24
+      - organization: acme
+        name: web
+        cidr: 10.0.0.0/24
+        egress_network_type: public
+
 - name: Show where the project reaches the internet from
   ansible.builtin.debug:
     msg: "{{ prod.project_network.namespace }} egresses from {{ prod.project_network.default_gateway_ip }}"
@@ -164,7 +214,7 @@ EXAMPLES = r"""
 RETURN = r"""
 project_network:
   description: The project network after the task; empty when O(state=absent).
-  returned: always
+  returned: unless O(projects) is used
   type: dict
   contains:
     organization:
@@ -225,6 +275,19 @@ project_network:
           (always true after a task that waited).
       type: bool
       sample: true
+projects:
+  description:
+    - With O(projects), the project networks after the task, in the order of the list, each as
+      RV(project_network) describes; empty when O(state=absent).
+  returned: when O(projects) is used
+  type: list
+  elements: dict
+  sample:
+    - organization: acme
+      name: prod
+      namespace: acme-prod
+      cidr: 10.0.0.0/24
+      default_gateway_ip: 100.65.0.100
 commands:
   description:
     - The changes made, or in check mode the changes that would be made, one line per row
@@ -243,23 +306,38 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
 )
 
 
+# The options of one project network: the single form's and each element's of projects.
+ONE_PROJECT = dict(
+    cidr=dict(type="str"),
+    gateway=dict(type="str"),
+    egress_network_type=dict(type="str", choices=["cloud", "public"]),
+    external_network=dict(type="str"),
+    default_gateway_ip=dict(type="str"),
+    gateway_chassis=dict(type="list", elements="str", default=[]),
+)
+
+
 class ProjectNetworkModule(PlatformModule):
     argument_spec = dict(
-        organization=dict(type="str", required=True),
-        name=dict(type="str", required=True),
+        organization=dict(type="str"),
+        name=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        cidr=dict(type="str"),
-        gateway=dict(type="str"),
-        egress_network_type=dict(type="str", choices=["cloud", "public"]),
-        external_network=dict(type="str"),
-        default_gateway_ip=dict(type="str"),
-        gateway_chassis=dict(type="list", elements="str", default=[]),
+        projects=dict(type="list", elements="dict", options=dict(
+            ONE_PROJECT, organization=dict(type="str", required=True), name=dict(type="str", required=True),
+        )),
+        **ONE_PROJECT
     )
-    module_kwargs = dict(required_if=[("state", "present", ("cidr",))])
+    module_kwargs = dict(
+        required_one_of=[("organization", "projects"), ("name", "projects")],
+        required_if=[("state", "present", ("cidr", "projects"), True)],
+        mutually_exclusive=[("projects", key) for key in ("organization", "name") + tuple(ONE_PROJECT)],
+    )
     resource_class = ProjectNetwork
     kube_resource_class = KubeProject
     verifies_ovn = True
     result_key = "project_network"
+    projects_key = "projects"
+    project_field = "name"
 
 
 def main():

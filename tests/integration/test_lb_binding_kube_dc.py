@@ -240,7 +240,7 @@ def test_refused_before_anything_is_written(prod, setup, args, message):
         (dict(expose_route="http"), "expose_route: 'http' applies to platform kube_dc only"),
         (dict(issuer="le"), "issuer: 'le' applies to platform kube_dc only"),
         (dict(route_port=443), "route_port: 443 applies to platform kube_dc only"),
-        (dict(name=None), "name: None is required with platform ovn (or bindings)"),
+        (dict(name=None), "name: None is required with platform ovn (or bindings, or projects)"),
     ],
 )
 def test_kube_dc_options_are_refused_on_ovn(args, message):

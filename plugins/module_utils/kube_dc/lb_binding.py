@@ -83,8 +83,8 @@ def refuse_other_platform(params):
             raise InvalidInput("exclusive", True, "applies to platform ovn only (with bindings)")
         return
     refuse_options(params, KUBE_DC_ONLY, "applies to platform kube_dc only")
-    if params.get("name") is None and params.get("bindings") is None:
-        raise InvalidInput("name", None, "is required with platform ovn (or bindings)")
+    if params.get("name") is None and params.get("bindings") is None and params.get("projects") is None:
+        raise InvalidInput("name", None, "is required with platform ovn (or bindings, or projects)")
 
 
 def _annotations(obj):

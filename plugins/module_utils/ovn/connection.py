@@ -159,10 +159,37 @@ class NbScope:
 
     def root(self, table, clause, follow=True):
         self.tables.add(table)
-        self.roots.setdefault(table, []).append(clause)
-        if follow:
+        clauses = self.roots.setdefault(table, [])
+        if clause not in clauses:
+            clauses.append(clause)
+        if follow and (table, clause) not in self.followed:
             self.followed.append((table, clause))
         return self
+
+    @classmethod
+    def union(cls, scopes):
+        """One scope that selects what each of ``scopes`` selects, for a task that
+        reads several projects through one connection. Each project's read still
+        looks its own rows up by name, so seeing the others' does not mislead it."""
+        merged = cls()
+        refines = []
+        for scope in scopes:
+            merged.tables.update(scope.tables)
+            merged.fetched.update(scope.fetched)
+            for table, clauses in scope.roots.items():
+                for clause in clauses:
+                    merged.root(table, clause, follow=(table, clause) in scope.followed)
+            if scope.refine is not None:
+                refines.append(scope.refine)
+        if refines:
+            def refine(idl):
+                pairs = []
+                for step in refines:
+                    pairs.extend(pair for pair in step(idl) if pair not in pairs)
+                return pairs
+
+            merged.refine = refine
+        return merged
 
 
 def _clause_matches(row, clause):

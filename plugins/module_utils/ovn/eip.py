@@ -32,7 +32,6 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn import external
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     CachedRow,
-    Plan,
     row_label,
 )
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import (
@@ -159,14 +158,16 @@ class Eip(OvnResource):
     # -- planning ---------------------------------------------------------
 
     def plan(self, session, want, have):
-        plan = Plan()
+        plan = self.new_plan()
         items = want["items"]
         if self.state == "absent":
             for item in items:
                 with about(item["label"], item["name"]):
                     self._plan_release(plan, have, item["name"], want["force"])
             return plan
-        require_project(have.router, want["names"])
+        # An empty list (with exclusive: none at all) asks nothing of a project that does not exist.
+        if items:
+            require_project(have.router, want["names"])
         # Pruning first, so that a plan under review shows what goes before what comes.
         if want["exclusive"]:
             for name in sorted(have.objects() - set(item["name"] for item in items)):

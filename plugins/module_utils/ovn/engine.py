@@ -308,10 +308,12 @@ class Delete(Op):
 
 
 class Plan:
-    def __init__(self):
+    def __init__(self, reservations=None):
         self.ops = []
-        # pool name -> ipam.Picker: what this plan's allocations are expected to take
-        self.reservations = {}
+        # pool name -> ipam.Picker: what this plan's allocations are expected to take.
+        # Shared by the plans of one transaction (one per project of a task), so that
+        # check mode never shows two projects the same address.
+        self.reservations = {} if reservations is None else reservations
 
     def add(self, op):
         self.ops.append(op)

@@ -25,7 +25,6 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     KIND_KEY,
     Delete,
     Existing,
-    Plan,
     SetKeys,
     is_ours,
     owned_by,
@@ -248,7 +247,7 @@ class ExternalNetwork(OvnResource):
             )
 
     def plan(self, session, want, have):
-        plan = Plan()
+        plan = self.new_plan()
         if self.state == "absent":
             return self._plan_absent(plan, have)
         for name, pool in sorted(have.others.items()):

@@ -59,7 +59,6 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     Delete,
     Existing,
     Late,
-    Plan,
     is_ours,
     owned_by,
     ownership,
@@ -363,7 +362,7 @@ class Fip(OvnResource):
     # -- planning ---------------------------------------------------------
 
     def plan(self, session, want, have):
-        plan = Plan()
+        plan = self.new_plan()
         items = want["items"]
         declared = set(item["object"] for item in items)
         if self.state == "absent":
@@ -371,7 +370,9 @@ class Fip(OvnResource):
                 self._plan_removal(plan, have, item["object"])
             self._remove_unused_gateways(plan, have, _Surroundings(have, declared).networks_in_use)
             return plan
-        require_project(have.router, want["names"])
+        # An empty list (with exclusive: none at all) asks nothing of a project that does not exist.
+        if items:
+            require_project(have.router, want["names"])
         # Pruning first, so that a plan under review shows what goes before what comes.
         pruned = sorted(have.objects() - declared) if want["exclusive"] else []
         for obj in pruned:

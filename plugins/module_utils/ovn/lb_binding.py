@@ -49,7 +49,6 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     Delete,
     DelKeys,
     Existing,
-    Plan,
     SetKeys,
     owned_by,
     ownership,
@@ -381,7 +380,7 @@ class LbBinding(OvnResource):
     # -- planning ---------------------------------------------------------
 
     def plan(self, session, want, have):
-        plan = Plan()
+        plan = self.new_plan()
         names = want["names"]
         items = want["items"]
         balancers = dict(
@@ -392,12 +391,16 @@ class LbBinding(OvnResource):
             for item in items:
                 self._unbind(have, balancers, item["name"])
             return self._planned(plan, have, balancers)
-        require_project(have.router, names)
+        # An empty list (with exclusive: none at all) asks nothing of a project that does not exist.
+        if items:
+            require_project(have.router, names)
         # Everything the task takes away goes first, so a list may move a VIP from one binding to another.
         for name in self._pruned(want, have):
             self._unbind(have, balancers, name)
         for item in items:
             self._unbind(have, balancers, item["name"])
+        if not items:
+            return self._planned(plan, have, balancers)
         around = _Surroundings(have)
         listed = dict((item["name"], "{0} ({1})".format(item["label"], item["name"])) for item in items if item["label"])
         for item in items:

@@ -36,7 +36,6 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     OBJECT_KEY,
     Delete,
     Existing,
-    Plan,
     is_ours,
     owned_by,
     ownership,
@@ -186,6 +185,9 @@ class ProjectNetwork(OvnResource):
         want = dict(names=project_names(p["organization"], p["name"]))
         if self.state == "absent":
             return want
+        if p.get("cidr") is None:
+            # The module requires it of the single form; an element of projects gets here without.
+            raise InvalidInput("cidr", None, "is required with state=present")
         cidr = validation.ipv4_network("cidr", p["cidr"])
         gateway = validation.host_in("gateway", p.get("gateway") or str(cidr[1]), cidr)
         requested = p.get("default_gateway_ip")
@@ -322,7 +324,7 @@ class ProjectNetwork(OvnResource):
                 "the gateway port needs at least one chassis to run SNAT on".format(network),
             )
 
-        plan = Plan()
+        plan = self.new_plan()
         address = self._plan_address(plan, want, have, network, pool)
         ids = ownership(KIND, names.namespace)
         router_ids = dict(ids)
@@ -478,7 +480,7 @@ class ProjectNetwork(OvnResource):
         return None
 
     def _plan_absent(self, have):
-        plan = Plan()
+        plan = self.new_plan()
         names = have.names
         attached = []
         if have.exists:

@@ -31,6 +31,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     Insert,
     Late,
     New,
+    Plan,
     Update,
     is_ours,
     owned_by,
@@ -219,9 +220,14 @@ def refuse_repeats(items, key, field, what):
 class OvnResource(object):
     """One declared object type. Subclasses implement the five steps below."""
 
-    def __init__(self, params):
+    def __init__(self, params, reservations=None):
         self.params = params
         self.state = params.get("state", "present")
+        self.reservations = reservations
+
+    def new_plan(self):
+        """An empty plan; a task that converges several projects shares its address picks."""
+        return Plan(self.reservations)
 
     @staticmethod
     def declared(**values):
