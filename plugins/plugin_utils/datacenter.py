@@ -1,0 +1,357 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, kubedc.network contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+"""A datacenter file, turned into the arguments of the collection's modules.
+
+The roles call this (through the ``datacenter_plan`` filter) before they change
+anything. The roles' ``meta/argument_specs.yml`` has already checked the file's
+shape; this checks what a shape cannot say - names unique per project, CIDRs
+that parse, references that resolve, an exposure the platform can do - and
+names every bad key by its full path (``organizations[0].projects[2].fips[1].eip``)
+and the object's name, so that a user finds it in a file of hundreds of projects.
+
+Services follow the decision tree of the Kube-DC networking docs: a web app is
+exposed through a gateway route, a VM reached by SSH or RDP through a FIP, a
+custom TCP or UDP service through an EIP and a load balancer, and several
+services that share one address through the project's default-gateway EIP and
+a load balancer. ``expose`` says which; ``app`` picks it by that tree.
+"""
+
+import ipaddress
+import re
+
+PLATFORMS = ("ovn", "kube_dc")
+NETWORK_TYPES = ("cloud", "public")
+EXPOSURES = ("route", "fip", "load_balancer")
+# app -> exposure, the decision tree of the Kube-DC networking docs
+DECISION_TREE = {"web": "route", "ssh": "fip", "rdp": "fip", "tcp": "load_balancer", "udp": "load_balancer"}
+DEFAULT_GW = "default-gw"
+LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+NB_KEYS = ("ovn_nb_connection", "ovn_nb_private_key", "ovn_nb_certificate", "ovn_nb_ca_cert", "ovn_nb_timeout")
+KUBE_KEYS = ("kubeconfig", "context", "host", "api_key", "ca_cert", "client_cert", "client_key", "validate_certs")
+EXTERNAL_NETWORK_KEYS = ("name", "network_type", "cidr", "gateway", "reserved", "network_name", "vlan", "gateway_chassis")
+TARGET_KEYS = ("ip_address", "vm_name", "pod_name")
+
+
+class DatacenterError(Exception):
+    """Everything wrong with a datacenter file, one problem a line."""
+
+    def __init__(self, problems):
+        super(DatacenterError, self).__init__(
+            "the datacenter file has {0} problem(s), nothing was changed:\n{1}".format(len(problems), "\n".join(problems))
+        )
+        self.problems = problems
+
+
+def _given(entry, keys):
+    return dict((key, entry[key]) for key in keys if entry.get(key) is not None)
+
+
+class _Checker(object):
+    def __init__(self):
+        self.problems = []
+
+    def bad(self, path, name, value, reason):
+        where = "{0} ({1})".format(path, name) if name else path
+        self.problems.append("{0}: {1!r} {2}".format(where, value, reason))
+
+    def label(self, path, value, name=None):
+        if not isinstance(value, str) or not LABEL.match(value) or len(value) > 63:
+            self.bad(path, name, value, "is not a lower-case RFC 1123 label (a-z, 0-9 and '-', at most 63)")
+            return False
+        return True
+
+    def unique(self, path, entries, what):
+        seen = {}
+        for index, entry in enumerate(entries):
+            name = entry.get("name")
+            if name in seen:
+                self.bad("{0}[{1}].name".format(path, index), None, name,
+                         "is the name of {0}[{1}] too; each {2} may appear once".format(path, seen[name], what))
+            else:
+                seen[name] = index
+
+    def network(self, path, name, value):
+        try:
+            return ipaddress.IPv4Network(value, strict=True)
+        except (ValueError, TypeError) as exc:
+            self.bad(path, name, value, "is not an IPv4 network: {0}".format(exc))
+            return None
+
+    def address_in(self, path, name, value, network):
+        try:
+            address = ipaddress.IPv4Address(value)
+        except (ValueError, TypeError):
+            self.bad(path, name, value, "is not an IPv4 address")
+            return
+        if network is not None and address not in network:
+            self.bad(path, name, value, "is outside the project's cidr {0}".format(network))
+
+
+def plan(datacenter):
+    """The module arguments a datacenter file declares: see the filter's RETURN."""
+    check = _Checker()
+    datacenter = datacenter or {}
+    platform = datacenter.get("platform") or "ovn"
+    if platform not in PLATFORMS:
+        check.bad("platform", None, platform, "is not one of {0}".format(", ".join(PLATFORMS)))
+    elif platform != "ovn":
+        # The modules converge kube_dc one object a task; the roles need their projects form.
+        check.bad("platform", None, platform, "is not supported by the datacenter roles yet: they converge platform ovn "
+                  "(the modules themselves take platform kube_dc, one object a task)")
+    # The NB options go to every module; the Kubernetes ones only to those that take them
+    # (on ovn, fip and lb_binding, for pod, VM and Service targets).
+    connection = _given(datacenter.get("connection") or {}, NB_KEYS)
+    kubernetes = _given(datacenter.get("connection") or {}, KUBE_KEYS)
+
+    networks = [_given(n, EXTERNAL_NETWORK_KEYS) for n in datacenter.get("external_networks") or []]
+    check.unique("external_networks", networks, "external network")
+    for index, network in enumerate(networks):
+        path = "external_networks[{0}]".format(index)
+        check.label(path + ".name", network.get("name"))
+        if network.get("cidr") is not None:
+            check.network(path + ".cidr", network.get("name"), network["cidr"])
+    network_types = set(n.get("network_type") for n in networks)
+
+    out = dict(
+        platform=platform,
+        exclusive=bool(datacenter.get("exclusive")),
+        connection=connection,
+        kubernetes=kubernetes,
+        external_networks=networks,
+        projects=[],
+        eips=[],
+        fips=[],
+        bindings=[],
+        counts=dict(organizations=0, projects=0, eips=0, fips=0, bindings=0),
+    )
+    organizations = datacenter.get("organizations") or []
+    check.unique("organizations", organizations, "organization")
+    for org_index, organization in enumerate(organizations):
+        org_path = "organizations[{0}]".format(org_index)
+        org_name = organization.get("name")
+        check.label(org_path + ".name", org_name)
+        out["counts"]["organizations"] += 1
+        projects = organization.get("projects") or []
+        check.unique(org_path + ".projects", projects, "project of the organization")
+        for index, project in enumerate(projects):
+            _plan_project(check, out, network_types, org_name, "{0}.projects[{1}]".format(org_path, index), project)
+    if check.problems:
+        raise DatacenterError(check.problems)
+    return out
+
+
+def _plan_project(check, out, network_types, organization, path, project):
+    name = project.get("name")
+    label = "{0}-{1}".format(organization, name)
+    check.label(path + ".name", name)
+    cidr = check.network(path + ".cidr", label, project.get("cidr"))
+    egress = project.get("egress_network_type") or "cloud"
+    if network_types and egress not in network_types:
+        check.bad(path + ".egress_network_type", label, egress, "has no external network of that type in external_networks")
+    declared = dict(organization=organization, name=name, cidr=project.get("cidr"), egress_network_type=project.get("egress_network_type"))
+    declared.update(_given(project, ("default_gateway_ip", "external_network")))
+    if project.get("gateway") is not None:
+        check.address_in(path + ".gateway", label, project["gateway"], cidr)
+        declared["gateway"] = project["gateway"]
+    out["projects"].append(dict((k, v) for k, v in declared.items() if v is not None))
+    out["counts"]["projects"] += 1
+
+    eips = [_given(e, ("name", "external_network_type", "address")) for e in project.get("eips") or []]
+    fips, bindings = [], []
+    for index, fip in enumerate(project.get("fips") or []):
+        fips.append(_fip(check, cidr, "{0}.fips[{1}]".format(path, index), fip))
+    for index, service in enumerate(project.get("services") or []):
+        _service(check, cidr, eips, fips, bindings, "{0}.services[{1}]".format(path, index), service)
+
+    check.unique(path + ".eips", eips, "EIP of the project")
+    check.unique(path + ".fips", fips, "FIP of the project (services exposed by FIP included)")
+    check.unique(path + ".services", project.get("services") or [], "service of the project")
+    eip_names = set(e.get("name") for e in eips)
+    for index, eip in enumerate(eips):
+        check.label("{0}.eips[{1}].name".format(path, index), eip.get("name"))
+        if eip.get("name") == DEFAULT_GW:
+            check.bad("{0}.eips[{1}].name".format(path, index), None, DEFAULT_GW, "is the project's own default-gateway EIP; it is not declared")
+    for index, fip in enumerate(fips):
+        if fip.get("eip") is not None and fip["eip"] not in eip_names:
+            check.bad("{0}.fips[{1}].eip".format(path, index), fip.get("name"), fip["eip"], "is not an EIP of the project's eips")
+    scope = dict(organization=organization, project=name)
+    out["eips"].append(dict(scope, eips=eips))
+    out["fips"].append(dict(scope, fips=fips))
+    out["bindings"].append(dict(scope, bindings=bindings))
+    out["counts"]["eips"] += len(eips)
+    out["counts"]["fips"] += len(fips)
+    out["counts"]["bindings"] += len(bindings)
+
+
+def _fip(check, cidr, path, fip):
+    name = fip.get("name")
+    check.label(path + ".name", name)
+    targets = [key for key in TARGET_KEYS if fip.get(key) is not None]
+    if len(targets) != 1:
+        check.bad(path, name, targets, "needs exactly one target: ip_address, vm_name (with interface_name) or pod_name")
+    if fip.get("ip_address") is not None:
+        check.address_in(path + ".ip_address", name, fip["ip_address"], cidr)
+    if fip.get("eip") is not None and fip.get("external_network_type") is not None:
+        check.bad(path + ".external_network_type", name, fip["external_network_type"], "goes with eip: the EIP already has a network")
+    return _given(fip, ("name", "eip", "external_network_type", "ip_address", "vm_name", "interface_name", "pod_name"))
+
+
+def _service(check, cidr, eips, fips, bindings, path, service):
+    name = service.get("name")
+    check.label(path + ".name", name)
+    app = service.get("app")
+    expose = service.get("expose") or DECISION_TREE.get(app)
+    if expose is None:
+        check.bad(path, name, app, "needs expose ({0}) or an app the decision tree knows ({1})".format(
+            ", ".join(EXPOSURES), ", ".join(sorted(DECISION_TREE))))
+        return
+    if expose == "route":
+        check.bad(path + ".expose", name, expose, "needs platform kube_dc: a gateway route is Kube-DC's Envoy gateway")
+        return
+    if expose == "fip":
+        fips.append(_fip(check, cidr, path, service))
+        return
+    # load_balancer: on a named EIP (by default one named after the service, declared with it
+    # if the project does not list it) or, for several services behind one address, on the
+    # project's default-gateway EIP (eip: default-gw).
+    eip = service.get("eip") or name
+    if service.get("port") is None:
+        check.bad(path + ".port", name, None, "is required to expose a service by load balancer")
+    if (service.get("backends") is None) == (service.get("service") is None):
+        check.bad(path, name, None, "needs exactly one of backends (ip:port) and service (a Kubernetes Service)")
+    if eip != DEFAULT_GW and eip not in set(e.get("name") for e in eips):
+        eips.append(dict(name=eip))
+    binding = dict(name=name, eip=eip, protocol=service.get("protocol") or ("udp" if app == "udp" else "tcp"))
+    binding.update(_given(service, ("port", "backends", "service", "service_port")))
+    bindings.append(binding)
+
+
+def plannable(plan_, networks=None, projects=None):
+    """The part of a plan that the next tasks can plan in check mode.
+
+    A check run changes nothing, so a module cannot plan a project on an external
+    network the same run would create, nor a FIP in a project it would create. Pass
+    the registered check-mode results of the external network task (``networks``)
+    or of the project network task (``projects``); what depends on something still
+    to be created is left out and listed in ``deferred``, and the summary counts it
+    as to be created. Without results, the plan is returned whole.
+    """
+    out = dict(plan_)
+    deferred = set(plan_.get("deferred") or [])
+    if networks is not None:
+        new_types = set()
+        for result in _flat(networks):
+            if not (result.get("diff") or {}).get("before") and result.get("changed"):
+                new_types.add((result.get("external_network") or {}).get("network_type"))
+        kept = []
+        for project in plan_["projects"]:
+            if (project.get("egress_network_type") or "cloud") in new_types:
+                deferred.add("{0}-{1}".format(project["organization"], project["name"]))
+            else:
+                kept.append(project)
+        out["projects"] = kept
+    if projects is not None:
+        existing = set()
+        for result in _flat(projects):
+            existing.update(project for project, _name in _objects((result.get("diff") or {}).get("before")))
+        for project in plan_["projects"]:
+            namespace = "{0}-{1}".format(project["organization"], project["name"])
+            if namespace not in existing:
+                deferred.add(namespace)
+    for kind in ("eips", "fips", "bindings"):
+        out["declared_" + kind] = plan_.get("declared_" + kind, plan_[kind])
+        out[kind] = [e for e in plan_[kind] if "{0}-{1}".format(e["organization"], e["project"]) not in deferred]
+    out["deferred"] = sorted(deferred)
+    return out
+
+
+def summary(plan_, results):
+    """What a run did or, in check mode, would do: per project, the objects created,
+    changed and removed (removals first), and the totals.
+
+    ``results`` maps a kind (``project``, ``eip``, ``fip``, ``binding``) to the
+    registered results of the tasks that converged that kind.
+    """
+    projects = {}
+    totals = dict(created=0, changed=0, removed=0)
+
+    def record(project, action, kind, name):
+        entry = projects.setdefault(project, dict(removed=[], created=[], changed=[]))
+        entry[action].append("{0} {1}".format(kind, name))
+        totals[action] += 1
+
+    unseen = {}
+    for kind, registered in sorted((results or {}).items()):
+        for result in _flat(registered):
+            if "diff" not in result:
+                # Run without --diff: what changed is known by its row operations only.
+                if result.get("changed"):
+                    unseen[kind] = unseen.get(kind, 0) + len(result.get("commands") or [])
+                continue
+            diff = result.get("diff") or {}
+            before, after = _objects(diff.get("before")), _objects(diff.get("after"))
+            for key in sorted(set(before) | set(after)):
+                project, name = key
+                if key not in before:
+                    record(project, "created", kind, name)
+                elif key not in after:
+                    record(project, "removed", kind, name)
+                elif before[key] != after[key]:
+                    record(project, "changed", kind, name)
+    # Projects a check run could not plan yet: everything the file declares in them is new.
+    for namespace in plan_.get("deferred") or []:
+        if "project network" not in projects.get(namespace, {}).get("created", []):
+            record(namespace, "created", "project", "network")
+        for kind, key in (("eip", "eips"), ("fip", "fips"), ("binding", "bindings")):
+            for entry in plan_.get("declared_" + key, plan_.get(key)) or []:
+                if "{0}-{1}".format(entry["organization"], entry["project"]) == namespace:
+                    for obj in entry[key]:
+                        record(namespace, "created", kind, obj["name"])
+    lines = []
+    for project in sorted(projects):
+        entry = projects[project]
+        lines.append("{0}:".format(project))
+        for action in ("removed", "created", "changed"):
+            for what in entry[action]:
+                lines.append("  {0} {1}".format(action[:-1] if action != "changed" else "change", what))
+    for kind in sorted(unseen):
+        lines.append("{0}: {1} row operation(s); run with --diff to see them object by object".format(kind, unseen[kind]))
+    lines.append("{0} to create, {1} to change, {2} to remove.".format(totals["created"], totals["changed"], totals["removed"]))
+    return dict(projects=projects, totals=totals, operations=unseen, lines=lines)
+
+
+def _flat(registered):
+    """The module results of a registered variable, loop or not, skipped ones left out."""
+    if isinstance(registered, list):
+        for item in registered:
+            yield from _flat(item)
+        return
+    if not isinstance(registered, dict) or registered.get("skipped"):
+        return
+    if "results" in registered and isinstance(registered["results"], list):
+        yield from _flat(registered["results"])
+        return
+    yield registered
+
+
+def _objects(side):
+    """(project, name) -> object of one side of a module's diff."""
+    found = {}
+    if not side:
+        return found
+    if isinstance(side, dict) and len(side) == 1 and isinstance(list(side.values())[0], list):
+        side = list(side.values())[0]
+    for obj in side if isinstance(side, list) else [side]:
+        if not obj:
+            continue
+        project = obj.get("namespace") or "{0}-{1}".format(obj.get("organization"), obj.get("project") or obj.get("name"))
+        name = obj.get("name") if obj.get("project") else "network"
+        found[(project, name)] = obj
+    return found
