@@ -141,7 +141,6 @@ class OvnModule(KubedcModule):
             result["diff"] = dict(before=before or {}, after=after or {})
         return result
 
-
     # The projects form: ``projects`` lists projects, each with its own declarations
     # (for a module with a list form, that project's list), so that one task and one
     # transaction converge every project of a datacenter file.
