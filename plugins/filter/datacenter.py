@@ -26,6 +26,11 @@ def datacenter_plannable(value, networks=None, projects=None):
     return datacenter.plannable(value, networks=networks, projects=projects)
 
 
+def datacenter_verify(value, networks):
+    return datacenter.verify(value, networks)
+
+
 class FilterModule(object):
     def filters(self):
-        return dict(datacenter_plan=datacenter_plan, datacenter_plannable=datacenter_plannable, datacenter_summary=datacenter_summary)
+        return dict(datacenter_plan=datacenter_plan, datacenter_plannable=datacenter_plannable, datacenter_summary=datacenter_summary,
+                    datacenter_verify=datacenter_verify)

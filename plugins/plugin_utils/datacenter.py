@@ -355,3 +355,34 @@ def _objects(side):
         name = obj.get("name") if obj.get("project") else "network"
         found[(project, name)] = obj
     return found
+
+
+def verify(plan_, networks):
+    """What differs between a datacenter file and the gathered networks of its projects.
+
+    ``networks`` are the registered ``network_info`` results of the file's projects. Returns
+    one line per problem: a project, EIP, FIP or binding the file declares and the network
+    lacks; one of the collection's the network has and the file does not name (what
+    ``exclusive`` would prune); and every drift item network_info reports.
+    """
+    gathered = dict((result["network"]["namespace"], result["network"]) for result in _flat(networks) if "network" in result)
+    problems = []
+    declared = dict((kind, dict(("{0}-{1}".format(e["organization"], e["project"]), e[kind]) for e in plan_[kind]))
+                    for kind in ("eips", "fips", "bindings"))
+    for project in plan_["projects"]:
+        namespace = "{0}-{1}".format(project["organization"], project["name"])
+        network = gathered.get(namespace)
+        if not network or not network.get("exists"):
+            problems.append("{0}: the project network does not exist".format(namespace))
+            continue
+        for kind, found_key, label in (("eips", "eips", "EIP"), ("fips", "fips", "FIP"), ("bindings", "lb_bindings", "binding")):
+            wanted = set(item["name"] for item in declared[kind].get(namespace, []))
+            found = set(item["name"] for item in network.get(found_key) or [])
+            for name in sorted(wanted - found):
+                problems.append("{0}: {1} {2} is declared and missing".format(namespace, label, name))
+            for name in sorted(found - wanted):
+                problems.append("{0}: {1} {2} exists and the file does not name it".format(namespace, label, name))
+        for item in network.get("drift") or []:
+            what = "; ".join(item.get("commands") or []) or item.get("error")
+            problems.append("{0}: {1} drifted: {2}".format(namespace, item.get("declaration"), what))
+    return problems

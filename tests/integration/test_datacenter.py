@@ -103,6 +103,15 @@ def test_plan_converge_rerun_prune_and_teardown(site, lab):
     assert lab.trace_client(project, shop, 443, "10.0.0.20:8443").outputs == ["shop-1"]
 
     converged = lab.ovn.dump_nb()
+    proc, recap = site.play("verify.yml")
+    assert proc.returncode == 0 and "2 project(s), 2 EIP(s), 2 FIP(s) and 3 binding(s) as declared, no drift" in proc.stdout, proc.stdout[-4000:]
+    # Drift: the bastion's NAT row moved to another address by hand.
+    nat = lab.ovn.nbctl("--bare", "--columns=_uuid", "find", "NAT", "logical_ip=10.0.0.11").split()[0]
+    lab.ovn.nbctl("set", "NAT", nat, "logical_ip=10.0.0.99")
+    proc, recap = site.play("verify.yml")
+    assert proc.returncode != 0 and "acme-prod: fip acme-prod/bastion drifted: update NAT dnat_and_snat" in proc.stdout, proc.stdout[-4000:]
+    site.converge(changed=True)
+    assert lab.ovn.dump_nb() == converged
     assert site.converge(changed=False)[-1] == "0 to create, 0 to change, 0 to remove."
     assert site.converge("--check", "--diff", changed=False)[-1] == "0 to create, 0 to change, 0 to remove."
     assert lab.ovn.dump_nb() == converged
@@ -113,6 +122,10 @@ def test_plan_converge_rerun_prune_and_teardown(site, lab):
     prod["fips"] = [dict(name="ops", ip_address="10.0.0.13")]
     prod["services"] = [s for s in prod["services"] if s["name"] != "shop"]
     site.write(changed)
+    proc, recap = site.play("verify.yml")
+    for difference in ("acme-prod: EIP shop exists and the file does not name it", "acme-prod: FIP ops is declared and missing",
+                       "acme-prod: FIP admin exists and the file does not name it", "acme-prod: binding shop exists and the file does not name it"):
+        assert difference in proc.stdout, proc.stdout[-4000:]
     plan = site.converge("--check", "--diff", changed=True)
     assert lab.ovn.dump_nb() == converged
     assert plan == [
