@@ -187,6 +187,12 @@ class KubeView:
             wait_until(lambda: _namespace_gone(core, name), NAMESPACE_TIMEOUT, "namespace %s to go" % name, interval=1)
         core.create_namespace(body)
         self._namespaces.append(name)
+        if self.is_real:
+            # A real server admits a pod only once the namespace's default ServiceAccount exists
+            # (and, before Kubernetes 1.24, its token Secret): kube-controller-manager makes them
+            # a moment after the namespace.
+            wait_until(lambda: _default_service_account_ready(core, name), NAMESPACE_TIMEOUT,
+                       "the default ServiceAccount of namespace %s" % name, interval=0.5)
         return name
 
     def cleanup(self):
@@ -216,6 +222,23 @@ class KubeView:
             self._namespaces = []
         if errors:
             raise errors[0]
+
+
+def _default_service_account_ready(core, namespace):
+    try:
+        account = core.read_namespaced_service_account("default", namespace)
+    except _api_exception() as exc:
+        if exc.status == 404:
+            return False
+        raise
+    # Servers before 1.24 mount a token Secret that the token controller adds to the account.
+    return bool(account.secrets) or _server_minor(core) >= 24
+
+
+def _server_minor(core):
+    from kubernetes import client
+    version = client.VersionApi(core.api_client).get_code()
+    return int("".join(ch for ch in version.minor if ch.isdigit()) or 0)
 
 
 def _namespace_gone(core, name):

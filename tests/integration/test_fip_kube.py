@@ -61,7 +61,8 @@ class Workloads(object):
         status = {"phase": phase}
         if ip:
             status.update(podIP=ip, podIPs=[{"ip": ip}])
-        self.core.patch_namespaced_pod_status(name, self.namespace, {"status": status})
+        # A merge patch replaces podIPs; a strategic one (the client's default) would merge by ip.
+        self.core.patch_namespaced_pod_status(name, self.namespace, {"status": status}, _content_type="application/merge-patch+json")
 
     def vmi(self, name, *nics, phase="Running"):
         body = {
@@ -101,7 +102,7 @@ def fake_vmis_only(kube):
     from kubernetes import client
 
     crd = client.ApiextensionsV1Api(kube.api_client()).read_custom_resource_definition("virtualmachineinstances.kubevirt.io")
-    schema = crd.spec.versions[0].schema.open_api_v3_schema
+    schema = crd.spec.versions[0].schema.open_apiv3_schema
     if "minimal schema for tests" not in (schema.description or ""):
         pytest.skip("KubeVirt is installed on this cluster; its controllers would own the VMIs these tests fake")
 
