@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # A real kube-apiserver for KUBEDC_TEST_KUBECONFIG, from Debian packages only (no registry of
 # Kubernetes binaries is reachable here): builds kube-apiserver and kube-controller-manager
 # v1.20.2 from bookworm's `kubernetes` source package with Debian's Go 1.19, and runs them on
