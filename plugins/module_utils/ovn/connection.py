@@ -279,6 +279,9 @@ class _ScopedIdl(ovs.db.idl.Idl if HAS_OVSDBAPP else object):
 
     def __init__(self, remote, helper, fetched, **kwargs):
         self._fetched = frozenset(fetched)
+        # What several readers derive from the same rows (a task over many projects reads
+        # them once per project), derived once: see NbSession.derived.
+        self.derived = {}
         super(_ScopedIdl, self).__init__(remote, helper, **kwargs)
 
     def send_request(self, request):
@@ -422,6 +425,19 @@ class NbSession:
         self._connection = connection
         self.timeout = timeout
         self.remotes = remotes
+
+    @property
+    def derived(self):
+        """A memo for what readers derive from the session's rows, which do not change
+        until the transaction: every read comes before it."""
+        return self.idl.derived
+
+    def unique_by_name(self, table):
+        """name -> row of a table whose names the schema keeps unique (Logical_Switch_Port)."""
+        key = ("by_name", table)
+        if key not in self.derived:
+            self.derived[key] = dict((row.name, row) for row in self.idl.tables[table].rows.values())
+        return self.derived[key]
 
     def rows(self, table):
         return list(self.idl.tables[table].rows.values())

@@ -49,13 +49,33 @@ def catalog_scope(scope):
     return scope.by_external_id("Logical_Switch", KIND_KEY, KIND, follow=False)
 
 
+def gateway_switch_ports(names):
+    """A scope refinement (NbScope.refine): the project's own port on each external switch
+    we manage, not every project's. The switches are listed once per connection, however
+    many projects a task reads."""
+    def refine(idl):
+        if "external_switches" not in idl.derived:
+            idl.derived["external_switches"] = [
+                row.name for row in idl.tables["Logical_Switch"].rows.values() if row.external_ids.get(KIND_KEY) == KIND
+            ]
+        return [("Logical_Switch_Port", ["name", "==", names.gateway_switch_port(name)]) for name in idl.derived["external_switches"]]
+
+    return refine
+
+
 def read_catalog(session):
-    """name -> (switch row, Pool) of every external network we manage."""
-    catalog = {}
-    for row in session.rows("Logical_Switch"):
-        if is_ours(row) and row.external_ids.get(KIND_KEY) == KIND:
-            catalog[row.name] = (row, ipam.Pool.from_external_ids(row.name, row.external_ids))
-    return catalog
+    """name -> (switch row, Pool) of every external network we manage.
+
+    Read once per session: a task over many projects reads it for each, and every read
+    of a pool's map column makes the IDL rebuild it. Callers do not change it.
+    """
+    if "external_networks" not in session.derived:
+        catalog = {}
+        for row in session.rows("Logical_Switch"):
+            if is_ours(row) and row.external_ids.get(KIND_KEY) == KIND:
+                catalog[row.name] = (row, ipam.Pool.from_external_ids(row.name, row.external_ids))
+        session.derived["external_networks"] = catalog
+    return session.derived["external_networks"]
 
 
 def held(catalog, owner):

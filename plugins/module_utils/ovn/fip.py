@@ -161,7 +161,7 @@ class FipProject(object):
                 if policy.external_ids.get(KIND_KEY) == KIND and is_ours(policy):
                     self.policy_of[policy.external_ids.get(OBJECT_KEY)] = policy
             self.ports_by_name = dict((port.name, port) for port in (CachedRow(row) for row in self.router.ports))
-        self.ports = dict((p.name, p) for p in session.rows("Logical_Switch_Port"))
+        self.ports = session.unique_by_name("Logical_Switch_Port")
         self.switch = session.one("Logical_Switch", name=names.switch)
 
     def objects(self):
@@ -338,16 +338,8 @@ class Fip(OvnResource):
             .fetch("Logical_Switch_Port")
             .root("Logical_Router", ["name", "==", names.router])
         )
-
-        def gateway_switch_ports(idl):
-            # The project's port on each external switch (a FIP may need one on any).
-            return [
-                ("Logical_Switch_Port", ["name", "==", names.gateway_switch_port(row.name)])
-                for row in idl.tables["Logical_Switch"].rows.values()
-                if row.external_ids.get(KIND_KEY) == external_network.KIND
-            ]
-
-        scope.refine = gateway_switch_ports
+        # The project's port on each external switch: a FIP may need one on any.
+        scope.refine = external_network.gateway_switch_ports(names)
         distributed = sorted(set(item["logical_port"] for item in want["items"] if item.get("logical_port")))
         if distributed:
             # The ports, and the project switch to check that they sit on (not its other ports).

@@ -141,10 +141,11 @@ class ProjectState(object):
         self.router = session.one("Logical_Router", name=names.router)
         self.switch = session.one("Logical_Switch", name=names.switch)
         self.catalog = external_network.read_catalog(session)
+        ports = session.unique_by_name("Logical_Switch_Port")
         self.gateway_switch_ports = dict(
-            (network, port)
+            (network, ports[names.gateway_switch_port(network)])
             for network in self.catalog
-            for port in session.find("Logical_Switch_Port", name=names.gateway_switch_port(network))
+            if names.gateway_switch_port(network) in ports
         )
         # Addresses this project holds, per external network.
         self.addresses = external_network.held(self.catalog, names.owner)
@@ -223,16 +224,7 @@ class ProjectNetwork(OvnResource):
             .by_name("Logical_Switch", names.switch)
         )
         external_network.catalog_scope(scope)
-
-        def gateway_switch_ports(idl):
-            # Only our own port on each external switch, not every project's.
-            return [
-                ("Logical_Switch_Port", ["name", "==", names.gateway_switch_port(row.name)])
-                for row in idl.tables["Logical_Switch"].rows.values()
-                if row.external_ids.get(KIND_KEY) == external_network.KIND
-            ]
-
-        scope.refine = gateway_switch_ports
+        scope.refine = external_network.gateway_switch_ports(names)
         return scope
 
     def read(self, session, want):
