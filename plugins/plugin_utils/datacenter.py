@@ -23,7 +23,9 @@ a load balancer. ``expose`` says which; ``app`` picks it by that tree.
 """
 
 import ipaddress
-import re
+
+from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput
 
 PLATFORMS = ("ovn", "kube_dc")
 NETWORK_TYPES = ("cloud", "public")
@@ -31,7 +33,6 @@ EXPOSURES = ("route", "fip", "load_balancer")
 # app -> exposure, the decision tree of the Kube-DC networking docs
 DECISION_TREE = {"web": "route", "ssh": "fip", "rdp": "fip", "tcp": "load_balancer", "udp": "load_balancer"}
 DEFAULT_GW = "default-gw"
-LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 NB_KEYS = ("ovn_nb_connection", "ovn_nb_private_key", "ovn_nb_certificate", "ovn_nb_ca_cert", "ovn_nb_timeout")
 KUBE_KEYS = ("kubeconfig", "context", "host", "api_key", "ca_cert", "client_cert", "client_key", "validate_certs")
@@ -62,7 +63,10 @@ class _Checker(object):
         self.problems.append("{0}: {1!r} {2}".format(where, value, reason))
 
     def label(self, path, value, name=None):
-        if not isinstance(value, str) or not LABEL.match(value) or len(value) > 63:
+        # The modules' own rule, reported the datacenter file's way (a problem among all of them).
+        try:
+            validation.dns_label(path, value)
+        except InvalidInput:
             self.bad(path, name, value, "is not a lower-case RFC 1123 label (a-z, 0-9 and '-', at most 63)")
             return False
         return True
