@@ -14,6 +14,9 @@ Otherwise one ``tools/kube_apiserver.py`` double serves the whole session.
                          creates namespace ``name`` for this test; deleted, and waited for, afterwards
     kube.apply_crds()    installs crds/*.yaml and tests/crds/*.yaml where absent, waits until Established
                          (done once per session automatically)
+    kube.require(capability)
+                         skips the test when the server lacks "cel" (CRD x-kubernetes-validations) or
+                         "endpointslice/v1" (discovery.k8s.io/v1): an older real server, never the double
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class KubeTarget:
         self._workdir = Path(workdir)
         self._caches = itertools.count()
         self._crds_applied = False
+        self._lacks = {}
 
     def api_client(self):
         from kubernetes import config
@@ -87,6 +91,38 @@ class KubeTarget:
             for name in names:
                 wait_until(lambda name=name: _established(api, name), CRD_TIMEOUT, "CRD %s to be Established" % name)
             self._crds_applied = True
+        finally:
+            api_client.close()
+
+
+    def lacks(self, capability):
+        """Why the server cannot do ``capability`` ("cel", "endpointslice/v1"), or None when it can."""
+        if capability not in self._lacks:
+            self._lacks[capability] = self._probe(capability)
+        return self._lacks[capability]
+
+    def _probe(self, capability):
+        from kubernetes import client
+        api_client = self.api_client()
+        try:
+            if capability == "cel":
+                # A server without CRD validation rules drops x-kubernetes-validations from the schema it stores.
+                crd = api_client.sanitize_for_serialization(
+                    client.ApiextensionsV1Api(api_client).read_custom_resource_definition("projects.kube-dc.com"))
+                if "x-kubernetes-validations" not in yaml.safe_dump(crd):
+                    return "this API server drops the CRDs' x-kubernetes-validations (CEL rules need Kubernetes >= 1.25)"
+                return None
+            if capability == "endpointslice/v1":
+                try:
+                    resources = client.DiscoveryV1Api(api_client).get_api_resources()
+                except _api_exception() as exc:
+                    if exc.status != 404:
+                        raise
+                    resources = None
+                if resources is None or not any(r.name == "endpointslices" for r in resources.resources):
+                    return "this API server does not serve discovery.k8s.io/v1 EndpointSlices (Kubernetes >= 1.21)"
+                return None
+            raise ValueError("unknown capability %r" % capability)
         finally:
             api_client.close()
 
@@ -153,6 +189,16 @@ class KubeView:
 
     def apply_crds(self):
         self._target.apply_crds()
+
+    def require(self, capability):
+        """Skips the test on a real server that lacks ``capability`` (see KubeTarget.lacks)."""
+        import pytest
+
+        why = self._target.lacks(capability)
+        if why:
+            if not self.is_real:
+                raise AssertionError("the test double lacks %s: %s" % (capability, why))
+            pytest.skip(why)
 
     def kube_dc_specs(self, plural, namespace):
         """(name, spec) of every ``kube-dc.com/v1`` object of ``plural`` in ``namespace``."""

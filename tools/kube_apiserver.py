@@ -85,9 +85,11 @@ What it approximates
 * Multiple CRD versions are served without conversion (strategy None: only
   apiVersion is rewritten).  Built-in objects are not pruned of unknown
   fields (a real server drops them silently).
-* Namespace deletion removes the namespace and everything in it at once (a
-  real server goes through Terminating first); a CRD deletion removes its
-  objects at once too.
+* Namespace deletion is the namespace controller done at once: the namespace
+  turns Terminating (new content is refused with 403), what it holds is
+  deleted (objects with finalizers keep a deletionTimestamp until they are
+  removed) and it goes when nothing is left. A CRD deletion removes its
+  objects at once.
 * Admission webhooks, RBAC, quotas, CEL beyond the subset above,
   ``x-kubernetes-list-type`` uniqueness, ``messageExpression``, CRD
   validation ratcheting (a real 1.30 server lets an update keep an unchanged
@@ -1356,8 +1358,6 @@ class NamespaceStrategy(Strategy):
         if old is not None:
             obj["spec"] = copy.deepcopy(old.get("spec", {}))  # spec.finalizers change only through /finalize
 
-    def deleted(self, state, rt, obj):
-        state.remove_namespace_contents(obj["metadata"]["name"])
 
 
 def _container_defaults(container):
@@ -1431,6 +1431,10 @@ class PodStrategy(Strategy):
         return []
 
 
+# IsValidPortName: an IANA service name (at most 15 of a-z, 0-9 and inner single hyphens, one letter at least).
+_IANA_SVC_NAME = re.compile(r"^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$")
+
+
 class ServiceStrategy(Strategy):
     name_check = "1035"
     TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
@@ -1468,8 +1472,8 @@ class ServiceStrategy(Strategy):
             if not isinstance(port, dict):
                 continue
             port.setdefault("protocol", "TCP")
-            if "port" in port:
-                port.setdefault("targetPort", port["port"])
+            if port.get("targetPort") in (None, 0, ""):  # SetDefaults_Service: targetPort is port, even a missing one
+                port["targetPort"] = port.get("port", 0)
             if kind in ("NodePort", "LoadBalancer") and "nodePort" not in port:
                 port["nodePort"] = state.allocate_node_port()
         if kind in ("NodePort", "LoadBalancer"):
@@ -1499,11 +1503,16 @@ class ServiceStrategy(Strategy):
             elif port.get("name") in names:
                 errors.append(FieldError("Duplicate", path + ".name", port["name"]))
             names.add(port.get("name"))
-            number = port.get("port")
-            if not number:
-                errors.append(FieldError("Required", path + ".port"))
-            elif not isinstance(number, int) or not 1 <= number <= 65535:
+            # A missing port is the int32 zero: Invalid, as IsValidPortNum says, not Required.
+            number = port.get("port", 0)
+            if not isinstance(number, int) or not 1 <= number <= 65535:
                 errors.append(FieldError("Invalid", path + ".port", number, "must be between 1 and 65535, inclusive"))
+            target = port.get("targetPort", 0)
+            if isinstance(target, int) and not 1 <= target <= 65535:
+                errors.append(FieldError("Invalid", path + ".targetPort", target, "must be between 1 and 65535, inclusive"))
+            elif isinstance(target, str) and not _IANA_SVC_NAME.match(target):
+                errors.append(FieldError("Invalid", path + ".targetPort", target, "must contain only alpha-numeric characters "
+                                         "(a-z, 0-9), and hyphens (-), at most 15 characters and at least one letter"))
             if port.get("protocol", "TCP") not in ("SCTP", "TCP", "UDP"):
                 errors.append(FieldError("NotSupported", path + ".protocol", port["protocol"], ["SCTP", "TCP", "UDP"]))
             if (number, port.get("protocol", "TCP")) in seen:
@@ -1805,11 +1814,6 @@ class KubeState:
             del self.types[key]
             self.objects.pop(key, None)
 
-    def remove_namespace_contents(self, namespace):
-        for store in self.objects.values():
-            for key in [k for k in store if k[0] == namespace]:
-                del store[key]
-
     def allocate_cluster_ip(self):
         self.next_ip += 1
         return "10.96.%d.%d" % (self.next_ip // 250, self.next_ip % 250 + 1)
@@ -1841,9 +1845,40 @@ class KubeState:
             raise not_found(rt, name)
         return obj
 
-    def _check_namespace(self, ns):
-        if ns is not None and ("", ns) not in self.objects[("", "namespaces")]:
+    def _check_namespace(self, ns, rt=None, name=""):
+        """New content needs a namespace that exists and is not being deleted (the NamespaceLifecycle admission)."""
+        if ns is None:
+            return
+        namespace = self.objects[("", "namespaces")].get(("", ns))
+        if namespace is None:
             raise ApiError(404, "NotFound", 'namespaces "%s" not found' % ns, {"name": ns, "kind": "namespaces"})
+        if rt is not None and namespace["metadata"].get("deletionTimestamp"):
+            raise ApiError(403, "Forbidden", '%s "%s" is forbidden: unable to create new content in namespace %s because it is '
+                           "being terminated" % (rt.group_resource, name, ns), _details(rt, name))
+
+    def sweep_namespace(self, ns):
+        """The namespace controller, at once: deletes what a Terminating namespace holds (objects with
+        finalizers get a deletionTimestamp and stay) and removes the namespace once nothing is left."""
+        namespace = self.objects[("", "namespaces")].get(("", ns))
+        if namespace is None or not namespace["metadata"].get("deletionTimestamp"):
+            return
+        left = False
+        for (group, plural), store in self.objects.items():
+            for key in [k for k in store if k[0] == ns]:
+                obj = store[key]
+                if obj["metadata"].get("finalizers"):
+                    left = True
+                    if not obj["metadata"].get("deletionTimestamp"):
+                        obj = store[key] = copy.deepcopy(obj)
+                        obj["metadata"]["deletionTimestamp"] = now()
+                        obj["metadata"]["deletionGracePeriodSeconds"] = 0
+                        obj["metadata"]["resourceVersion"] = self.bump()
+                else:
+                    del store[key]
+                    self.bump()
+        if not left:
+            del self.objects[("", "namespaces")][("", ns)]
+            self.bump()
 
     @staticmethod
     def _decode(rt, obj, query, warnings):
@@ -1890,7 +1925,7 @@ class KubeState:
             if rt.namespaced:
                 if meta.get("namespace") and meta["namespace"] != ns:
                     raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
-                self._check_namespace(ns)
+                self._check_namespace(ns, rt, meta.get("name") or "")
             if meta.get("resourceVersion"):
                 raise ApiError(500, "InternalError", "resourceVersion should not be set on objects to be created")
             if not meta.get("name"):
@@ -1899,7 +1934,7 @@ class KubeState:
                 else:
                     raise invalid(rt, "", [FieldError("Required", "metadata.name", detail="name or generateName is required")])
             self._decode(rt, obj, query, warnings if warnings is not None else [])
-            return self._write(rt, gv, ns, obj, None, None, manager, "Update", query)
+            return self._write(rt, gv, ns, obj, None, None, manager, "Update", query, options_kind="CreateOptions")
 
     def update(self, rt, gv, ns, name, sub, body, query, manager, warnings=None):
         if not isinstance(body, dict):
@@ -1910,7 +1945,7 @@ class KubeState:
             obj = copy.deepcopy(body)
             self._check_identity(rt, ns, name, obj)
             self._decode(rt, obj, query, warnings if warnings is not None else [])
-            return self._write(rt, gv, ns, obj, old, sub, manager, "Update", query)
+            return self._write(rt, gv, ns, obj, old, sub, manager, "Update", query, options_kind="UpdateOptions")
 
     def patch(self, rt, gv, ns, name, sub, content_type, raw, query, manager, warnings=None):
         ctype = (content_type or "").split(";")[0].strip().lower()
@@ -1979,7 +2014,7 @@ class KubeState:
                 if sub:
                     raise not_found(rt, name)
                 if rt.namespaced:
-                    self._check_namespace(ns)
+                    self._check_namespace(ns, rt, name)
                 obj = apply_merge({}, config, rt)
                 obj["metadata"].pop("resourceVersion", None)
                 self._decode(rt, obj, {"fieldValidation": "Ignore"}, [])
@@ -2023,7 +2058,7 @@ class KubeState:
             return self._write(rt, gv, ns, obj, stored, sub, manager, "Apply", query, applied=applied, forced=forced)
 
     def delete(self, rt, gv, ns, name, query, options):
-        dry = _dry_run(query, options)
+        dry = _dry_run(query, options, "DeleteOptions")
         with self.lock:
             obj = self._get(rt, ns, name)
             pre = (options or {}).get("preconditions") or {}
@@ -2044,8 +2079,16 @@ class KubeState:
                 return 200, self.served(rt, gv, out)
             out = copy.deepcopy(obj)
             if rt.plural == "namespaces" and not rt.group:
-                out["metadata"]["deletionTimestamp"] = now()
-                out["status"] = {"phase": "Terminating"}
+                # Terminating until the namespace controller has deleted what it holds.
+                if not out["metadata"].get("deletionTimestamp"):
+                    out["metadata"]["deletionTimestamp"] = now()
+                    out["metadata"]["deletionGracePeriodSeconds"] = 0
+                    out["status"] = {"phase": "Terminating"}
+                    if not dry:
+                        out["metadata"]["resourceVersion"] = self.bump()
+                        self.objects[("", "namespaces")][("", name)] = out
+                        self.sweep_namespace(name)
+                return 200, self.served(rt, gv, out)
             if not dry:
                 self._remove(rt, ns, name)
             if rt.returns_deleted:
@@ -2074,6 +2117,8 @@ class KubeState:
         obj = self.objects[(rt.group, rt.plural)].pop((ns or "", name))
         self.bump()
         rt.strategy.deleted(self, rt, obj)
+        if ns:
+            self.sweep_namespace(ns)  # its last finalizer may have held a Terminating namespace
 
     def _check_body_type(self, rt, body):
         api_version, kind = body.get("apiVersion"), body.get("kind")
@@ -2094,9 +2139,9 @@ class KubeState:
             raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
         meta["name"] = name
 
-    def _write(self, rt, gv, ns, obj, old, sub, manager, operation, query, applied=None, forced=()):
+    def _write(self, rt, gv, ns, obj, old, sub, manager, operation, query, applied=None, forced=(), options_kind="PatchOptions"):
         """Create (old is None) or update: status handling, strategy, validation, generation, managedFields, storage."""
-        dry = _dry_run(query, None)
+        dry = _dry_run(query, None, options_kind)
         meta = obj.setdefault("metadata", {})
         obj["apiVersion"] = rt.api_version()
         obj["kind"] = rt.kind
@@ -2226,11 +2271,14 @@ def _apply_conflict(conflicts):
     return ApiError(409, "Conflict", message, {"causes": causes})
 
 
-def _dry_run(query, options):
+def _dry_run(query, options, options_kind):
+    """Whether the write is a dry run. Another value than All fails the request options'
+    validation (ValidateDryRun): 422 on meta.k8s.io ``options_kind`` (CreateOptions, ...)."""
     values = [v for v in (query.get("dryRun"),) if v] + list((options or {}).get("dryRun") or [])
-    for value in values:
-        if value != "All":
-            raise bad_request('Invalid dry run value "%s": supported values: "All"' % value)
+    if any(value != "All" for value in values):
+        error = FieldError("NotSupported", "dryRun", values, ["All"], shown="[]string{%s}" % ", ".join(go_quote(v) for v in values))
+        details = {"group": "meta.k8s.io", "kind": options_kind, "causes": [error.cause()]}
+        raise ApiError(422, "Invalid", '%s.meta.k8s.io "" is invalid: %s' % (options_kind, error.error()), details)
     return bool(values)
 
 

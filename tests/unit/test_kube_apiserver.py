@@ -269,7 +269,8 @@ def test_wrong_type_is_422(custom, ns):
         ("spec.cidrBlock", "FieldValueInvalid") in causes(status_of(excinfo, 422))
 
 
-def test_cel_transition_rule_makes_egress_network_type_immutable(custom, ns):
+def test_cel_transition_rule_makes_egress_network_type_immutable(kube, custom, ns):
+    kube.require("cel")
     custom.create_namespaced_custom_object(GROUP, VERSION, ns, "projects", project("immut", egress="cloud"))
     # The same value is fine; the rule only compares old and new.
     custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "projects", "immut", {"spec": {"egressNetworkType": "cloud"}})
@@ -286,7 +287,8 @@ def test_cel_transition_rule_makes_egress_network_type_immutable(custom, ns):
     assert patched["spec"]["gwLanIp"] == "10.0.10.2" and patched["metadata"]["generation"] == 2
 
 
-def test_cel_exclusivity_rules_of_fip(custom, ns):
+def test_cel_exclusivity_rules_of_fip(kube, custom, ns):
+    kube.require("cel")
     with pytest.raises(ApiException) as excinfo:
         custom.create_namespaced_custom_object(GROUP, VERSION, ns, "fips",
                                                fip("both", eip="web", externalNetworkType="cloud", ipAddress="10.0.0.5"))
@@ -336,7 +338,8 @@ def test_service_ports_are_validated(kube, ns):
     with pytest.raises(ApiException) as excinfo:
         services.create(namespace=ns, body={"apiVersion": "v1", "kind": "Service", "metadata": {"name": "noport"},
                                             "spec": {"ports": [{"name": "x"}]}})
-    assert ("spec.ports[0].port", "FieldValueRequired") in causes(status_of(excinfo, 422))
+    # A missing port is zero to the server: out of range, and so is the targetPort defaulted from it.
+    assert {("spec.ports[0].port", "FieldValueInvalid"), ("spec.ports[0].targetPort", "FieldValueInvalid")} <= causes(status_of(excinfo, 422))
     with pytest.raises(ApiException) as excinfo:
         services.create(namespace=ns, body={"apiVersion": "v1", "kind": "Service", "metadata": {"name": "badproto"},
                                             "spec": {"ports": [{"port": 80, "protocol": "ICMP"}]}})
@@ -483,6 +486,10 @@ def test_server_side_apply_creates_and_validates_custom_objects(kube, ns):
     created = projects.server_side_apply(namespace=ns, body=project("applied"), field_manager="kubedc").to_dict()
     assert created["spec"]["egressNetworkType"] == "cloud"
     with pytest.raises(ApiException) as excinfo:
+        projects.server_side_apply(namespace=ns, body=project("applied", egress="bogus"), field_manager="kubedc")
+    assert ("spec.egressNetworkType", "FieldValueNotSupported") in causes(status_of(excinfo, 422))
+    kube.require("cel")  # the rest needs the CRD's transition rule
+    with pytest.raises(ApiException) as excinfo:
         projects.server_side_apply(namespace=ns, body=project("applied", egress="public"), field_manager="kubedc")
     assert "egressNetworkType is immutable" in status_of(excinfo, 422)["message"]
 
@@ -512,7 +519,8 @@ def test_dry_run_stores_nothing(core, custom, ns):
     status_of(excinfo, 422)
     with pytest.raises(ApiException) as excinfo:
         core.create_namespaced_config_map(ns, {"metadata": {"name": "x"}}, dry_run="Bogus")
-    status_of(excinfo, 400)
+    body = status_of(excinfo, 422)  # the request's CreateOptions are invalid, not the object
+    assert body["details"]["kind"] == "CreateOptions" and causes(body) == {("dryRun", "FieldValueNotSupported")}
 
 
 # --- status subresource and generation
@@ -593,7 +601,8 @@ def test_finalizers_hold_deletion_until_removed(custom, ns):
     status_of(excinfo, 404)
 
 
-def test_endpoint_slices_by_service_name_label(api, ns):
+def test_endpoint_slices_by_service_name_label(kube, api, ns):
+    kube.require("endpointslice/v1")
     slices = client.DiscoveryV1Api(api)
     for name, service in (("web-abc", "web"), ("web-def", "web"), ("db-abc", "db")):
         slices.create_namespaced_endpoint_slice(ns, {
@@ -628,6 +637,34 @@ def test_namespace_deletion_removes_its_objects(kube, core):
     with pytest.raises(ApiException) as excinfo:
         core.read_namespaced_config_map("cm", name)
     status_of(excinfo, 404)
+
+
+def test_a_finalizer_in_a_namespace_holds_the_namespace_terminating(kube, core, custom):
+    name = kube.namespace(unique("kashold"))
+    custom.create_namespaced_custom_object(GROUP, VERSION, name, "eips", {
+        **eip("held"), "metadata": {"name": "held", "finalizers": ["kubedc.example.com/hold"]}})
+    core.delete_namespace(name)
+
+    def terminating_and_marked():
+        held = custom.get_namespaced_custom_object(GROUP, VERSION, name, "eips", "held")
+        return core.read_namespace(name).status.phase == "Terminating" and bool(held["metadata"].get("deletionTimestamp"))
+    wait_until(terminating_and_marked, 60 if kube.is_real else 5, "the namespace's EIp to be marked for deletion")
+    # A Terminating namespace takes no new content.
+    with pytest.raises(ApiException) as excinfo:
+        core.create_namespaced_config_map(name, {"metadata": {"name": "late"}})
+    body = status_of(excinfo, 403)
+    assert body["reason"] == "Forbidden" and "because it is being terminated" in body["message"]
+    assert core.read_namespace(name).status.phase == "Terminating"  # still held by the finalizer
+
+    custom.patch_namespaced_custom_object(GROUP, VERSION, name, "eips", "held", {"metadata": {"finalizers": None}})
+
+    def gone():
+        try:
+            core.read_namespace(name)
+        except ApiException as exc:
+            return exc.status == 404
+        return False
+    wait_until(gone, 300 if kube.is_real else 5, "the namespace to be deleted", interval=1 if kube.is_real else 0.05)
 
 
 def test_a_wrong_token_is_unauthorized(kube):
