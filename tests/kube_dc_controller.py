@@ -46,11 +46,12 @@ What it models (reference section in brackets)
   ``bind-on-default-gw-eip``; VIPs ``<eip>:<port>`` => sorted ready endpoints ``<ip>:<port>`` in
   ``vpc-<ns>-<proto>[-sess]-load``, that LB attached to router ``<ns>``; ``ServiceLb`` owner; ingress
   IP in the Service status.  A port/protocol already taken on that EIp, an Exclusive EIp, or an EIp
-  that is not ready => pending (no ingress).
+  that is not ready => pending (no ingress).  ``expose-route``: the assigned hostname in annotation
+  ``route-hostname-status`` (``route-hostname``, or ``<svc>-<ns>.apps.kube-dc.test``).
 
 What it does not model: Kube-OVN Vpc/Subnet/OvnSnatRule/NAD objects, VPC DNS, isolation policies,
 quotas, admission webhooks, auto-created EIps for Services without a bind annotation, the SvcLB
-30010 reroute, the ``<svc>-ext`` companion Service, Gateway API routes.
+30010 reroute, the ``<svc>-ext`` companion Service, the Gateway API route objects.
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ KUBEOVN_FINALIZER = "kubeovn.io/kube-ovn-controller"
 
 BIND_ON_EIP = "service.nlb.kube-dc.com/bind-on-eip"
 BIND_ON_DEFAULT_GW_EIP = "service.nlb.kube-dc.com/bind-on-default-gw-eip"
+EXPOSE_ROUTE = "service.nlb.kube-dc.com/expose-route"
+ROUTE_HOSTNAME = "service.nlb.kube-dc.com/route-hostname"
+ROUTE_HOSTNAME_STATUS = "service.nlb.kube-dc.com/route-hostname-status"
+# The gateway's base domain: a route's default hostname is <service>-<namespace>.<base domain>.
+ROUTE_BASE_DOMAIN = "apps.kube-dc.test"
 PROJECT_LABEL = "kube-dc.com/project"
 ORGANIZATION_LABEL = "kube-dc.com/organization"
 EIP_LABEL = "network.kube-dc.com/eip"
@@ -386,6 +392,7 @@ class KubeDcController:
         self._writes = 0
         self._nb_dirty = False
         self.namespaces_created = set()
+        self.namespaces_finalized = set()  # where it put its finalizers on kube-dc.com objects
         self.projects_seen = set()
 
     # ------------------------------------------------------------------------------------------------ lifecycle
@@ -436,14 +443,18 @@ class KubeDcController:
         return projects or [ns for ns in self.namespaces_created if self._read_namespace(ns) is not None]
 
     def _force_cleanup(self):
+        # Its own finalizers only, wherever it put them: a namespace the test made and deletes
+        # would otherwise stay Terminating for good (as on a real server with the controller gone).
+        own = {PROJECT_FINALIZER, EIP_FINALIZER, FIP_FINALIZER}
         for group, plural in ((KUBE_DC, "fips"), (KUBE_DC, "eips"), (KUBE_DC, "projects")):
             for obj in self._list_cluster(group, plural):
                 meta = obj["metadata"]
-                mine = meta["namespace"] in self.namespaces_created or (
+                mine = meta["namespace"] in self.namespaces_created | self.namespaces_finalized or (
                     plural == "projects" and (meta["namespace"], meta["name"]) in self.projects_seen)
-                if mine and meta.get("finalizers"):
+                finalizers = meta.get("finalizers") or []
+                if mine and set(finalizers) & own:
                     self._ignore_missing(self.custom.patch_namespaced_custom_object, group, V1, meta["namespace"], plural,
-                                         meta["name"], {"metadata": {"finalizers": None}})
+                                         meta["name"], {"metadata": {"finalizers": [f for f in finalizers if f not in own] or None}})
         for plural in ("ovn-fips", "ovn-eips"):
             for obj in self._list_cluster(KUBEOVN, plural):
                 meta = obj["metadata"]
@@ -610,6 +621,8 @@ class KubeDcController:
         current = obj["metadata"].get("finalizers") or []
         if finalizer in current:
             return obj
+        if group == KUBE_DC and obj["metadata"].get("namespace"):
+            self.namespaces_finalized.add(obj["metadata"]["namespace"])
         return self._set_finalizers(group, plural, obj, current + [finalizer])
 
     def _remove_finalizer(self, group, plural, obj, finalizer):
@@ -1249,6 +1262,7 @@ class KubeDcController:
     def _service(self, state, svc):
         meta, spec = svc["metadata"], svc.get("spec") or {}
         ns, name = meta["namespace"], meta["name"]
+        self._route_hostname(state, svc)
         key = ("Service", ns, name)
         ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
         want_ip = None
@@ -1270,6 +1284,19 @@ class KubeDcController:
         elif want_ip is None and ingress and any(self._is_external(state, ip) for ip in current if ip):
             self._writes += 1
             self.core.patch_namespaced_service_status(name, ns, {"status": {"loadBalancer": {"ingress": None}}})
+
+    def _route_hostname(self, state, svc):
+        """A gateway route's assigned hostname, in annotation route-hostname-status (the HTTPRoute/TLSRoute
+        itself is not modelled): the declared route-hostname, or <service>-<namespace>.<base domain>."""
+        meta = svc["metadata"]
+        annotations = meta.get("annotations") or {}
+        want = None
+        if annotations.get(EXPOSE_ROUTE) and meta["namespace"] in state.project_by_ns:
+            want = annotations.get(ROUTE_HOSTNAME) or "%s-%s.%s" % (meta["name"], meta["namespace"], ROUTE_BASE_DOMAIN)
+        if annotations.get(ROUTE_HOSTNAME_STATUS) != want:
+            self._writes += 1
+            self.core.patch_namespaced_service(meta["name"], meta["namespace"],
+                                               {"metadata": {"annotations": {ROUTE_HOSTNAME_STATUS: want}}})
 
     @staticmethod
     def _is_external(state, address):

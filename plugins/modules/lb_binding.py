@@ -49,8 +49,9 @@ description:
   - With O(platform=kube_dc) and O(wait=true), a binding to an EIP is ready when the Service's
     C(status.loadBalancer.ingress[0].ip) is the EIP's C(status.ipAddress) (for V(default-gw),
     that of the EIP V(default-gw) of the namespace). A gateway route is ready when the server
-    has the declared annotations; the controller's progress on the route itself is not waited
-    for (its assigned hostname is returned as RV(lb_binding.route_hostname) once it sets it).
+    has the declared annotations and the controller has assigned the route its hostname
+    (read-only annotation C(route-hostname-status), equal to O(hostname) when that is set),
+    which is returned as RV(lb_binding.route_hostname).
   - With O(platform=kube_dc) and O(verify_ovn=true), once a binding to an EIP is ready (in check
     mode too, when the Service already is), the task reads the OVN Northbound DB and fails with a
     drift report (a failure with the list C(drift)) unless, for each port of the Service,
@@ -462,7 +463,7 @@ lb_binding:
     route_hostname:
       description:
         - With O(platform=kube_dc), the hostname the controller assigned to the route (annotation
-          C(service.nlb.kube-dc.com/route-hostname-status)), or null until it does.
+          C(service.nlb.kube-dc.com/route-hostname-status)), or null until it does (with O(wait=false)).
       type: str
       sample: web-acme-prod.kube-dc.example.com
 bindings:

@@ -20,6 +20,7 @@ PREFIX = "service.nlb.kube-dc.com/"
 ON_EIP = PREFIX + "bind-on-eip"
 ON_GW = PREFIX + "bind-on-default-gw-eip"
 ROUTE = PREFIX + "expose-route"
+ROUTE_STATUS = PREFIX + "route-hostname-status"
 BASE = dict(platform="kube_dc", organization="acme", project="prod", service="web", wait=False)
 WEB_IP = "100.65.0.50"
 GW_IP = "100.65.0.2"
@@ -58,6 +59,9 @@ class Project(object):
     def ingress(self, name, address):
         ingress = [{"ip": address}] if address else None
         self.core.patch_namespaced_service_status(name, NAMESPACE, {"status": {"loadBalancer": {"ingress": ingress}}})
+
+    def annotate(self, name, annotations):
+        self.core.patch_namespaced_service(name, NAMESPACE, {"metadata": {"annotations": annotations}})
 
     def annotations(self, name="web"):
         return dict(self.core.read_namespaced_service(name, NAMESPACE).metadata.annotations or {})
@@ -134,15 +138,26 @@ def test_switching_removes_the_old_annotation(prod):
     view = routed["lb_binding"]
     assert (view["eip"], view["expose_route"], view["hostname"], view["route_port"], view["issuer"]) == (
         None, "https", "web.acme.example.com", 443, "letsencrypt")
-    # A route is ready once the server has the annotations: waiting returns at once.
-    waited = run_module("lb_binding", prod.args(wait=True, wait_timeout=2, wait_sleep=0.2, **route))
-    assert waited["changed"] is False
+    # A route is ready once Kube-DC has assigned it the declared hostname (route-hostname-status).
+    waiting = prod.args(wait=True, wait_timeout=1, wait_sleep=0.2, **route)
+    with pytest.raises(ModuleFailed) as failed:
+        run_module("lb_binding", waiting)
+    assert "Kube-DC has not assigned the route a hostname yet" in failed.value.result["msg"], failed.value.result["msg"]
+    prod.annotate("web", {ROUTE_STATUS: "web-acme-prod.apps.example.com"})
+    with pytest.raises(ModuleFailed) as failed:
+        run_module("lb_binding", waiting)
+    assert "the route's assigned hostname is web-acme-prod.apps.example.com, not web.acme.example.com" in \
+        failed.value.result["msg"], failed.value.result["msg"]
+    prod.annotate("web", {ROUTE_STATUS: "web.acme.example.com"})
+    waited = run_module("lb_binding", waiting)
+    assert waited["changed"] is False and waited["lb_binding"]["route_hostname"] == "web.acme.example.com"
 
     back = run_module("lb_binding", prod.args(eip="web-ip"))
     assert back["commands"] == patch_of(
         ON_EIP + "=web-ip", ROUTE + "=(removed)", PREFIX + "route-hostname=(removed)",
         PREFIX + "route-port=(removed)", PREFIX + "tls-issuer=(removed)")
-    assert prod.annotations() == {ON_EIP: "web-ip"}
+    # The controller's own annotation is not the module's to remove; Kube-DC drops it with the route.
+    assert prod.annotations() == {ON_EIP: "web-ip", ROUTE_STATUS: "web.acme.example.com"}
 
 
 def test_annotations_of_others_are_kept(prod):
@@ -353,14 +368,20 @@ def test_end_to_end_with_the_controller(kube, lab, ext_cloud, kube_dc):
         with pytest.raises(ModuleFailed) as failed:
             run_module("lb_binding", verified, check=True)
         assert failed.value.result["drift"] == ["Load_Balancer %s has no VIP %s" % (lb, vip)]
-        # A gateway route has no row of the project to check: verify_ovn checks nothing.
-        routed = run_module("lb_binding", dict(verified, eip=None, expose_route="http"))
-        assert routed["changed"] is True and routed["lb_binding"]["expose_route"] == "http"
-        back = run_module("lb_binding", dict(verified, verify_ovn=False))
-        assert back["changed"] is True and back["lb_binding"]["address"] == address
     finally:
         kube_dc.start()
     kube_dc.settle()  # the controller writes the VIP back
+    assert run_module("lb_binding", verified)["changed"] is False
+
+    # A gateway route: the task waits for the hostname the controller assigns, and verify_ovn has no
+    # row of the project to check.
+    routed = run_module("lb_binding", dict(verified, eip=None, expose_route="http", wait=True))
+    assert routed["changed"] is True and routed["lb_binding"]["expose_route"] == "http"
+    assert routed["lb_binding"]["route_hostname"] == "web-%s.apps.kube-dc.test" % NAMESPACE
+    back = run_module("lb_binding", dict(verified, verify_ovn=False, wait=True))
+    assert back["changed"] is True and back["lb_binding"]["address"] == address
+    kube_dc.settle()
+    assert ROUTE_STATUS not in core.read_namespaced_service("web", NAMESPACE).metadata.annotations
     assert run_module("lb_binding", verified)["changed"] is False
 
     # A second Service on the same EIp and port is refused before Kube-DC would leave it pending.

@@ -30,9 +30,9 @@ another Service bound to the same EIp already uses.
 Ready, for a binding, is Kube-DC's own signal: the Service's
 ``status.loadBalancer.ingress[0].ip`` equals the EIp's ``status.ipAddress``.
 For a gateway route it is the annotations as declared, read back from the
-server (the controller reports nothing more on the Service that is
-documented; its assigned hostname, ``route-hostname-status``, is returned
-when present).
+server, and the hostname Kube-DC assigned to the route in the read-only
+annotation ``route-hostname-status`` (the declared ``route-hostname`` when one
+is set); that hostname is returned.
 
 With ``verify_ovn``, a ready binding is checked against the OVN NB: for each
 port of the Service, the Kube-OVN load balancer of the VPC for its protocol
@@ -355,6 +355,13 @@ class KubeLbBinding(KubeResource):
             if current.get(key) != value:
                 return False, "its annotation {0} is {1!r}, not {2!r}".format(key, current.get(key), value)
         if self.params.get("expose_route") is not None:
+            # The route is up once Kube-DC has written the hostname it assigned to it.
+            assigned, hostname = current.get(ROUTE_HOSTNAME_STATUS), self.params.get("hostname")
+            if not assigned:
+                return False, "Kube-DC has not assigned the route a hostname yet (annotation {0} is unset)".format(
+                    ROUTE_HOSTNAME_STATUS)
+            if hostname and assigned != hostname:
+                return False, "the route's assigned hostname is {0}, not {1}".format(assigned, hostname)
             return True, None
         eip = self.params.get("eip") or DEFAULT_GATEWAY
         found = self._objects.get(EIP_API, EIP_PLURAL, obj["metadata"]["namespace"], eip) if self._objects else None
