@@ -1239,8 +1239,13 @@ class KubeDcController:
 
     def _backends(self, svc, port):
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
-        slices = self._plain(self.discovery.list_namespaced_endpoint_slice(
-            ns, label_selector="kubernetes.io/service-name=%s" % name)).get("items", [])
+        try:
+            slices = self._plain(self.discovery.list_namespaced_endpoint_slice(
+                ns, label_selector="kubernetes.io/service-name=%s" % name)).get("items", [])
+        except _api_exception() as exc:
+            if exc.status != 404:
+                raise
+            slices = []  # a server before 1.21 serves no discovery.k8s.io/v1: no endpoints, still an ingress IP
         backends = set()
         for eps in slices:
             if eps.get("addressType", "IPv4") != "IPv4":

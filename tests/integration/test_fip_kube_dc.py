@@ -182,6 +182,7 @@ def test_wait_gives_up_saying_what_is_missing(kube, project):
 def _service(kube, name, annotations, backend):
     from kubernetes import client
 
+    kube.require("endpointslice/v1")
     core = client.CoreV1Api(kube.api_client())
     core.create_namespaced_service(NAMESPACE, {
         "apiVersion": "v1", "kind": "Service",

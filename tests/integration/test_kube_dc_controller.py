@@ -23,6 +23,7 @@ class Api(object):
     def __init__(self, kube):
         from kubernetes import client
 
+        self.kube = kube
         api_client = kube.api_client()
         self.custom = client.CustomObjectsApi(api_client)
         self.core = client.CoreV1Api(api_client)
@@ -75,6 +76,7 @@ class Api(object):
         self.core.create_namespaced_service(ns, body)
 
     def endpoints(self, ns, service, ready, not_ready=(), ports=()):
+        self.kube.require("endpointslice/v1")
         endpoints = [{"addresses": [ip], "conditions": {"ready": True}} for ip in ready]
         endpoints += [{"addresses": [ip], "conditions": {"ready": False}} for ip in not_ready]
         body = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
@@ -307,7 +309,9 @@ def test_fip_on_a_vm_and_the_stale_nat_row(lab, ext_cloud, kube, kube_dc):
     assert status["targetVMInterface"] == {"vmName": "web", "interfaceName": "vpc_net_0", "ipAddress": "10.0.0.20",
                                            "mac": "0a:58:0a:00:00:14"}
     external_ip = status["externalIP"]
-    auto = api.status(ns, "eips", "fip-web")
+    # The controller writes the EIps' status after the FIps' in a pass: wait for the owner to be counted.
+    auto = wait_for(lambda: api.status(ns, "eips", "fip-web").get("ownershipType") == "Exclusive"
+                    and api.status(ns, "eips", "fip-web"), "EIp fip-web to be held by FIp web")
     assert auto["deleteReleased"] is True and auto["ownershipType"] == "Exclusive" and auto["ipAddress"] == external_ip
     assert trace_inbound(lab, ns, external_ip).outputs == ["web-a"]
     # A FIp on a VM that does not exist: not ready, no error, no NAT.

@@ -75,6 +75,7 @@ def project(lab, ext_cloud):
 
 @pytest.fixture
 def services(kube, project):
+    kube.require("endpointslice/v1")
     svc = Services(kube, kube.namespace(NAMESPACE))
     svc.service("web", ("https", 443, "web-tls", "TCP"), ("http", 80, 8080, "TCP"))
     svc.endpoints("web", "web-a", [("https", 8443, "TCP"), ("http", 8080, "TCP")],

@@ -306,6 +306,7 @@ def test_wait_returns_once_the_ingress_ip_is_the_eips(prod):
 def test_end_to_end_with_the_controller(kube, lab, ext_cloud, kube_dc):
     from kubernetes import client
 
+    kube.require("endpointslice/v1")
     org = kube.namespace("acme")
     assert org == "acme"
     project = run_module("project_network", dict(platform="kube_dc", organization="acme", name="prod",

@@ -26,6 +26,9 @@ from ansible_collections.kubedc.network.plugins.module_utils.kube.service import
 from ansible_collections.kubedc.network.plugins.module_utils.kube.waiter import Retry, retrying
 
 
+ENDPOINT_SLICES = "discovery.k8s.io/v1"
+
+
 class ApiRefused(KubeError):
     """The server refused a write (409 conflict, 422 invalid, webhook denial); ``status`` says which."""
 
@@ -110,8 +113,17 @@ class KubeObjects(object):
         return found.get("items") or []
 
     def endpoint_slices(self, namespace, service):
-        """The EndpointSlices of a Service, by the label Kubernetes gives them."""
-        return self.list("discovery.k8s.io/v1", "endpointslices", namespace, "kubernetes.io/service-name=" + service)
+        """The EndpointSlices of a Service, by the label Kubernetes gives them.
+
+        A server that does not serve them (before Kubernetes 1.21) is an error: an
+        empty answer would read as a Service without endpoints.
+        """
+        found = self.request("GET", object_path(ENDPOINT_SLICES, "endpointslices", namespace), allow_404=True,
+                             query={"labelSelector": "kubernetes.io/service-name=" + service})
+        if found is None:
+            raise KubeError("the Kubernetes API server at {0} does not serve {1} EndpointSlices ({2}); Kubernetes 1.21 "
+                            "or later is needed".format(self.api.configuration.host, ENDPOINT_SLICES, self.purpose))
+        return found.get("items") or []
 
     def create(self, api_version, plural, namespace, body, dry_run=False):
         return self.request("POST", object_path(api_version, plural, namespace), body=body, query=_dry(dry_run))

@@ -219,8 +219,10 @@ class KubeReader(object):
                 protocol_field, protocol,
                 "does not match port {0} of Service {1}, which is {2}".format(_port_label(port), name, port_protocol.upper()),
             )
+        unserved = (field, name, "cannot be resolved to endpoints: the API server does not serve discovery.k8s.io/v1 "
+                    "EndpointSlices (Kubernetes 1.21 or later is needed)")
         slices = self._get(
-            purpose, None, kube_client.DiscoveryV1Api(api).list_namespaced_endpoint_slice, namespace,
+            purpose, unserved, kube_client.DiscoveryV1Api(api).list_namespaced_endpoint_slice, namespace,
             label_selector="{0}={1}".format(SERVICE_NAME_LABEL, name),
         )
         backends = set()
