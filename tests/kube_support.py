@@ -94,7 +94,6 @@ class KubeTarget:
         finally:
             api_client.close()
 
-
     def lacks(self, capability):
         """Why the server cannot do ``capability`` ("cel", "endpointslice/v1"), or None when it can."""
         if capability not in self._lacks:

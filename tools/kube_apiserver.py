@@ -1212,7 +1212,7 @@ COMMON_MERGE_KEYS = {("metadata", "finalizers"): "", ("metadata", "ownerReferenc
 POD_MERGE_KEYS = {**COMMON_MERGE_KEYS, **{
     ("spec", "containers"): "name", ("spec", "initContainers"): "name", ("spec", "ephemeralContainers"): "name",
     ("spec", "volumes"): "name", ("spec", "imagePullSecrets"): "name", ("spec", "hostAliases"): "ip",
-    ("status", "conditions"): "type",
+    ("status", "conditions"): "type", ("status", "podIPs"): "ip", ("status", "hostIPs"): "ip",
 }}
 for _containers in ("containers", "initContainers", "ephemeralContainers"):
     POD_MERGE_KEYS.update({("spec", _containers, "[]", "ports"): "containerPort", ("spec", _containers, "[]", "env"): "name",
@@ -1357,7 +1357,6 @@ class NamespaceStrategy(Strategy):
         obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
         if old is not None:
             obj["spec"] = copy.deepcopy(old.get("spec", {}))  # spec.finalizers change only through /finalize
-
 
 
 def _container_defaults(container):

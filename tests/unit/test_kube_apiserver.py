@@ -407,6 +407,13 @@ def test_strategic_patch_on_pod_containers_merges_by_name(core, ns):
     assert [p.metadata.name for p in pending] == ["pod"]
     assert core.list_namespaced_pod(ns, field_selector="status.phase=Running").items == []
 
+    # Status lists merge by their key too: podIPs by ip.
+    body = {"status": {"podIP": "10.0.0.5", "podIPs": [{"ip": "10.0.0.5"}]}}
+    core.patch_namespaced_pod_status("pod", ns, body, _content_type="application/strategic-merge-patch+json")
+    body = {"status": {"podIPs": [{"ip": "fd00::5"}]}}
+    both = core.patch_namespaced_pod_status("pod", ns, body, _content_type="application/strategic-merge-patch+json")
+    assert sorted(i.ip for i in both.status.pod_ips) == ["10.0.0.5", "fd00::5"]
+
 
 def test_strategic_merge_patch_is_unsupported_for_custom_resources(kube, ns):
     dyn = kube.dynamic()
