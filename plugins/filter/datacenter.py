@@ -26,8 +26,8 @@ def datacenter_plannable(value, networks=None, projects=None):
     return datacenter.plannable(value, networks=networks, projects=projects)
 
 
-def datacenter_verify(value, networks):
-    return datacenter.verify(value, networks)
+def datacenter_verify(value, networks, traces=None):
+    return datacenter.verify(value, networks, traces=traces)
 
 
 class FilterModule(object):

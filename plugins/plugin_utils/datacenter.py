@@ -35,6 +35,7 @@ DECISION_TREE = {"web": "route", "ssh": "fip", "rdp": "fip", "tcp": "load_balanc
 DEFAULT_GW = "default-gw"
 
 NB_KEYS = ("ovn_nb_connection", "ovn_nb_private_key", "ovn_nb_certificate", "ovn_nb_ca_cert", "ovn_nb_timeout")
+SB_KEYS = ("ovn_sb_connection", "ovn_sb_private_key", "ovn_sb_certificate", "ovn_sb_ca_cert")
 KUBE_KEYS = ("kubeconfig", "context", "host", "api_key", "ca_cert", "client_cert", "client_key", "validate_certs")
 EXTERNAL_NETWORK_KEYS = ("name", "network_type", "cidr", "gateway", "reserved", "network_name", "vlan", "gateway_chassis")
 TARGET_KEYS = ("ip_address", "vm_name", "pod_name")
@@ -109,9 +110,11 @@ def plan(datacenter):
         # The modules converge kube_dc one object a task; the roles need their projects form.
         check.bad("platform", None, platform, "is not supported by the datacenter roles yet: they converge platform ovn "
                   "(the modules themselves take platform kube_dc, one object a task)")
-    # The NB options go to every module; the Kubernetes ones only to those that take them
-    # (on ovn, fip and lb_binding, for pod, VM and Service targets).
+    # The NB options go to every module; the Southbound ones to network_trace (verify.yml);
+    # the Kubernetes ones only to those that take them (on ovn, fip and lb_binding, for pod,
+    # VM and Service targets).
     connection = _given(datacenter.get("connection") or {}, NB_KEYS)
+    southbound = _given(datacenter.get("connection") or {}, SB_KEYS)
     kubernetes = _given(datacenter.get("connection") or {}, KUBE_KEYS)
 
     networks = [_given(n, EXTERNAL_NETWORK_KEYS) for n in datacenter.get("external_networks") or []]
@@ -127,6 +130,7 @@ def plan(datacenter):
         platform=platform,
         exclusive=bool(datacenter.get("exclusive")),
         connection=connection,
+        southbound=southbound,
         kubernetes=kubernetes,
         external_networks=networks,
         projects=[],
@@ -361,13 +365,15 @@ def _objects(side):
     return found
 
 
-def verify(plan_, networks):
+def verify(plan_, networks, traces=None):
     """What differs between a datacenter file and the gathered networks of its projects.
 
-    ``networks`` are the registered ``network_info`` results of the file's projects. Returns
-    one line per problem: a project, EIP, FIP or binding the file declares and the network
-    lacks; one of the collection's the network has and the file does not name (what
-    ``exclusive`` would prune); and every drift item network_info reports.
+    ``networks`` are the registered ``network_info`` results of the file's projects, and
+    ``traces`` (optional) their ``network_trace`` results. Returns one line per problem: a
+    project, EIP, FIP or binding the file declares and the network lacks; one of the
+    collection's the network has and the file does not name (what ``exclusive`` would
+    prune); every drift item network_info reports; and every path ovn-trace did not see go
+    where it is declared to.
     """
     gathered = dict((result["network"]["namespace"], result["network"]) for result in _flat(networks) if "network" in result)
     problems = []
@@ -389,4 +395,12 @@ def verify(plan_, networks):
         for item in network.get("drift") or []:
             what = "; ".join(item.get("commands") or []) or item.get("error")
             problems.append("{0}: {1} drifted: {2}".format(namespace, item.get("declaration"), what))
+    for result in _flat(traces or []):
+        if "network_trace" not in result and result.get("failed"):
+            item = result.get("item") if isinstance(result.get("item"), dict) else {}
+            problems.append("{0}-{1}: the ovn-trace proof failed: {2}".format(item.get("organization"), item.get("name"), result.get("msg")))
+            continue
+        report = result.get("network_trace") or {}
+        for failure in report.get("failures") or []:
+            problems.append("{0}: ovn-trace: {1}".format(report.get("namespace"), failure))
     return problems

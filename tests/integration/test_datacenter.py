@@ -38,6 +38,7 @@ class Site(object):
     def play(self, playbook, *options):
         # The NB connection comes from the environment, as an AWX credential gives it.
         env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", OVN_NB_DB=self.lab.ovn.nb_remote,
+                   OVN_SB_DB=self.lab.ovn.sb_remote,
                    ANSIBLE_HOME=str(self.tmp_path / "ansible-home"))
         proc = subprocess.run(
             [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(INVENTORY), "-e", "@" + str(self.file),
@@ -88,8 +89,12 @@ def test_plan_converge_rerun_prune_and_teardown(site, lab):
 
     site.converge("--diff", changed=True)
     project = prod_project(lab)
+    # The workloads, as the cloud's controller adds them: every FIP target and VIP backend.
     lab.workload_port(project["switch"], "bastion", "0a:00:00:00:10:0b", "10.0.0.11")
     lab.workload_port(project["switch"], "shop-1", "0a:00:00:00:10:14", "10.0.0.20")
+    lab.workload_port(project["switch"], "shop-2", "0a:00:00:00:10:15", "10.0.0.21")
+    lab.workload_port(project["switch"], "admin", "0a:00:00:00:10:0c", "10.0.0.12")
+    lab.workload_port("acme-web-default", "web-1", "0a:00:00:00:20:14", "10.0.0.20")
     fips = dict((f["name"], f) for f in lab.run("fip", dict(organization="acme", project="prod", fips=[
         dict(name="bastion", ip_address="10.0.0.11"),
         dict(name="admin", ip_address="10.0.0.12", external_network_type="public")]), check=True)["fips"])
@@ -104,12 +109,15 @@ def test_plan_converge_rerun_prune_and_teardown(site, lab):
 
     converged = lab.ovn.dump_nb()
     proc, recap = site.play("verify.yml")
-    assert proc.returncode == 0 and "2 project(s), 2 EIP(s), 2 FIP(s) and 3 binding(s) as declared, no drift" in proc.stdout, proc.stdout[-4000:]
+    assert proc.returncode == 0 and ("2 project(s), 2 EIP(s), 2 FIP(s) and 3 binding(s) as declared, no drift; "
+                                     "6 path(s) proven by ovn-trace") in proc.stdout, proc.stdout[-4000:]
     # Drift: the bastion's NAT row moved to another address by hand.
     nat = lab.ovn.nbctl("--bare", "--columns=_uuid", "find", "NAT", "logical_ip=10.0.0.11").split()[0]
     lab.ovn.nbctl("set", "NAT", nat, "logical_ip=10.0.0.99")
     proc, recap = site.play("verify.yml")
     assert proc.returncode != 0 and "acme-prod: fip acme-prod/bastion drifted: update NAT dnat_and_snat" in proc.stdout, proc.stdout[-4000:]
+    # ... and the packets to it no longer reach the bastion.
+    assert "acme-prod: ovn-trace: fip bastion" in proc.stdout, proc.stdout[-4000:]
     site.converge(changed=True)
     assert lab.ovn.dump_nb() == converged
     assert site.converge(changed=False)[-1] == "0 to create, 0 to change, 0 to remove."
@@ -139,8 +147,10 @@ def test_plan_converge_rerun_prune_and_teardown(site, lab):
 
     # The workloads go first (the project refuses to take ports it does not manage with it).
     proc, recap = site.play("teardown.yml")
-    assert proc.returncode != 0 and "still has rows that kubedc.network does not manage: Logical_Switch_Port bastion" in proc.stdout
-    lab.ovn.nbctl("lsp-del", "bastion", "--", "lsp-del", "shop-1")
+    assert proc.returncode != 0 and re.search(r"still has rows that kubedc.network does not manage: [^\n]*Logical_Switch_Port bastion",
+                                              proc.stdout), proc.stdout[-4000:]
+    lab.ovn.nbctl("lsp-del", "bastion", "--", "lsp-del", "shop-1", "--", "lsp-del", "shop-2", "--", "lsp-del", "admin",
+                  "--", "lsp-del", "web-1")
     proc, recap = site.play("teardown.yml")
     assert proc.returncode == 0 and recap[3] == 0, proc.stdout[-6000:]
     assert lab.ovn.dump_nb() == empty, "teardown left rows behind"

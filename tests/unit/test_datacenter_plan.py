@@ -60,10 +60,12 @@ def test_the_example_becomes_one_entry_per_project_and_kind():
 
 def test_connection_options_are_split_by_who_takes_them():
     file = example()
-    file["connection"] = dict(ovn_nb_connection="ssl:10.0.0.1:6641", ovn_nb_ca_cert="/ca.pem", kubeconfig="/kube", context="c")
+    file["connection"] = dict(ovn_nb_connection="ssl:10.0.0.1:6641", ovn_nb_ca_cert="/ca.pem", kubeconfig="/kube", context="c",
+                              ovn_sb_connection="ssl:10.0.0.1:6642")
     plan = datacenter.plan(file)
     assert plan["connection"] == dict(ovn_nb_connection="ssl:10.0.0.1:6641", ovn_nb_ca_cert="/ca.pem")
     assert plan["kubernetes"] == dict(kubeconfig="/kube", context="c")
+    assert plan["southbound"] == dict(ovn_sb_connection="ssl:10.0.0.1:6642")
 
 
 def test_udp_and_an_explicit_eip():
@@ -183,4 +185,4 @@ def test_the_three_roles_take_the_same_file():
     assert set(datacenter.TARGET_KEYS) <= set(project["fips"]["options"])
     assert set(project["services"]["options"]["app"]["choices"]) == set(datacenter.DECISION_TREE)
     assert set(project["services"]["options"]["expose"]["choices"]) == set(datacenter.EXPOSURES)
-    assert set(shapes[0]["options"]["connection"]["options"]) == set(datacenter.NB_KEYS + datacenter.KUBE_KEYS)
+    assert set(shapes[0]["options"]["connection"]["options"]) == set(datacenter.NB_KEYS + datacenter.SB_KEYS + datacenter.KUBE_KEYS)
