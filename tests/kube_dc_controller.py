@@ -446,10 +446,11 @@ class KubeDcController:
         # Its own finalizers only, wherever it put them: a namespace the test made and deletes
         # would otherwise stay Terminating for good (as on a real server with the controller gone).
         own = {PROJECT_FINALIZER, EIP_FINALIZER, FIP_FINALIZER}
+        namespaces = self.namespaces_created | self.namespaces_finalized
         for group, plural in ((KUBE_DC, "fips"), (KUBE_DC, "eips"), (KUBE_DC, "projects")):
             for obj in self._list_cluster(group, plural):
                 meta = obj["metadata"]
-                mine = meta["namespace"] in self.namespaces_created | self.namespaces_finalized or (
+                mine = meta["namespace"] in namespaces or (
                     plural == "projects" and (meta["namespace"], meta["name"]) in self.projects_seen)
                 finalizers = meta.get("finalizers") or []
                 if mine and set(finalizers) & own:

@@ -1844,14 +1844,14 @@ class KubeState:
             raise not_found(rt, name)
         return obj
 
-    def _check_namespace(self, ns, rt=None, name=""):
+    def _check_namespace(self, ns, rt, name):
         """New content needs a namespace that exists and is not being deleted (the NamespaceLifecycle admission)."""
         if ns is None:
             return
         namespace = self.objects[("", "namespaces")].get(("", ns))
         if namespace is None:
             raise ApiError(404, "NotFound", 'namespaces "%s" not found' % ns, {"name": ns, "kind": "namespaces"})
-        if rt is not None and namespace["metadata"].get("deletionTimestamp"):
+        if namespace["metadata"].get("deletionTimestamp"):
             raise ApiError(403, "Forbidden", '%s "%s" is forbidden: unable to create new content in namespace %s because it is '
                            "being terminated" % (rt.group_resource, name, ns), _details(rt, name))
 

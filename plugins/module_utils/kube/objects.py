@@ -22,11 +22,10 @@ import json
 
 from ansible_collections.kubedc.network.plugins.module_utils.kube import client
 from ansible_collections.kubedc.network.plugins.module_utils.kube.client import KubeError, KubeUnreachable
-from ansible_collections.kubedc.network.plugins.module_utils.kube.service import REQUEST_TIMEOUT, api_error, retry_after
+from ansible_collections.kubedc.network.plugins.module_utils.kube.service import (
+    ENDPOINT_SLICES_API, ENDPOINT_SLICES_UNSERVED, REQUEST_TIMEOUT, SERVICE_NAME_LABEL, api_error, retry_after,
+)
 from ansible_collections.kubedc.network.plugins.module_utils.kube.waiter import Retry, retrying
-
-
-ENDPOINT_SLICES = "discovery.k8s.io/v1"
 
 
 class ApiRefused(KubeError):
@@ -106,24 +105,19 @@ class KubeObjects(object):
     def get(self, api_version, plural, namespace, name):
         return self.request("GET", object_path(api_version, plural, namespace, name), allow_404=True)
 
-    def list(self, api_version, plural, namespace, label_selector=None):
-        """The items of a collection (those matching ``label_selector``); [] where the kind is not served."""
+    def list(self, api_version, plural, namespace, label_selector=None, unserved=None):
+        """The items of a collection (those matching ``label_selector``). Where the kind is not
+        served: [], or the KubeError ``unserved`` says when that is given."""
         query = {"labelSelector": label_selector} if label_selector else None
-        found = self.request("GET", object_path(api_version, plural, namespace), query=query, allow_404=True) or {}
-        return found.get("items") or []
+        found = self.request("GET", object_path(api_version, plural, namespace), query=query, allow_404=True)
+        if found is None and unserved:
+            raise KubeError("{0} ({1}, at {2})".format(unserved, self.purpose, self.api.configuration.host))
+        return (found or {}).get("items") or []
 
     def endpoint_slices(self, namespace, service):
-        """The EndpointSlices of a Service, by the label Kubernetes gives them.
-
-        A server that does not serve them (before Kubernetes 1.21) is an error: an
-        empty answer would read as a Service without endpoints.
-        """
-        found = self.request("GET", object_path(ENDPOINT_SLICES, "endpointslices", namespace), allow_404=True,
-                             query={"labelSelector": "kubernetes.io/service-name=" + service})
-        if found is None:
-            raise KubeError("the Kubernetes API server at {0} does not serve {1} EndpointSlices ({2}); Kubernetes 1.21 "
-                            "or later is needed".format(self.api.configuration.host, ENDPOINT_SLICES, self.purpose))
-        return found.get("items") or []
+        """The EndpointSlices of a Service, by the label Kubernetes gives them."""
+        return self.list(ENDPOINT_SLICES_API, "endpointslices", namespace, SERVICE_NAME_LABEL + "=" + service,
+                         unserved=ENDPOINT_SLICES_UNSERVED)
 
     def create(self, api_version, plural, namespace, body, dry_run=False):
         return self.request("POST", object_path(api_version, plural, namespace), body=body, query=_dry(dry_run))

@@ -37,6 +37,11 @@ from ansible_collections.kubedc.network.plugins.module_utils.kube.waiter import 
 # (connect, read) seconds for one request.
 REQUEST_TIMEOUT = (10, 30)
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+ENDPOINT_SLICES_API = "discovery.k8s.io/v1"
+# A 404 for the EndpointSlice collection: the server is older than that version (an empty
+# answer would read as a Service without endpoints).
+ENDPOINT_SLICES_UNSERVED = "the API server does not serve {0} EndpointSlices (Kubernetes 1.21 or later is needed)".format(
+    ENDPOINT_SLICES_API)
 KUBEVIRT = ("kubevirt.io", "v1", "virtualmachineinstances")
 
 
@@ -219,8 +224,7 @@ class KubeReader(object):
                 protocol_field, protocol,
                 "does not match port {0} of Service {1}, which is {2}".format(_port_label(port), name, port_protocol.upper()),
             )
-        unserved = (field, name, "cannot be resolved to endpoints: the API server does not serve discovery.k8s.io/v1 "
-                    "EndpointSlices (Kubernetes 1.21 or later is needed)")
+        unserved = (field, name, "cannot be resolved to endpoints: " + ENDPOINT_SLICES_UNSERVED)
         slices = self._get(
             purpose, unserved, kube_client.DiscoveryV1Api(api).list_namespaced_endpoint_slice, namespace,
             label_selector="{0}={1}".format(SERVICE_NAME_LABEL, name),
