@@ -16,6 +16,10 @@ options:
       - With O(platform=kube_dc), wait until the Kube-DC controller reports the object ready
         (or, with O(state=absent), until it and what the controller made for it are gone).
       - In check mode nothing is written, so nothing is waited for.
+      - In a list or projects form, the task waits for all the objects it wrote at once, within one
+        O(wait_timeout).
+      - The custom resources the module creates carry the label
+        C(kubedc.network/managed-by=kubedc.network), by which O(exclusive) knows them.
     type: bool
     default: true
   wait_timeout:

@@ -31,6 +31,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.kube import client 
 from ansible_collections.kubedc.network.plugins.module_utils.kube import resource as kube_resource
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify as kube_dc_verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import connection, engine
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
 
 
 def project_entry(list_key, list_spec):
@@ -250,8 +251,78 @@ class PlatformModule(OvnModule):
     def run(self):
         if self.params.get("platform") != "kube_dc":
             return super(PlatformModule, self).run()
-        for key in (self.list_key, self.projects_key):
-            if key is not None and self.params.get(key) is not None:
-                raise InvalidInput(key, "[...]", "is not supported on platform kube_dc yet; declare one object per task")
-        resource = self.kube_resource_class(self.params)
-        return kube_resource.run_kube(resource, self.params, self.check_mode, self.diff_mode, self.result_key)
+        groups = self.project_groups()
+        if groups is None and self.list_key is not None and self.params.get(self.list_key) is not None:
+            groups = [(None, None, self.params)]
+        if groups is None:
+            resource = self.kube_resource_class(self.params)
+            return kube_resource.run_kube(resource, self.params, self.check_mode, self.diff_mode, self.result_key)
+        return self.run_kube_groups(groups)
+
+    # -- the list and projects forms on kube_dc ---------------------------------------
+
+    def kube_item_params(self, params, entry):
+        """The params of one object of a list: the task's, with the entry's values."""
+        item = dict(params)
+        item.update({self.list_key: None, self.projects_key: None, "exclusive": False})
+        item.update(entry)
+        return item
+
+    def kube_steps(self, label, project, params):
+        """The steps of one group (a projects entry, or the task's own list)."""
+        where = [(label, project)] if label else []
+        if self.list_key is None:
+            return [kube_resource.KubeStep(self.kube_resource_class(params), where)]
+        steps = []
+        for index, entry in enumerate(params.get(self.list_key) or []):
+            item = self.kube_item_params(params, entry)
+            steps.append(kube_resource.KubeStep(self.kube_resource_class(item), where + [("{0}[{1}]".format(self.list_key, index), entry.get("name"))]))
+        return steps
+
+    def run_kube_groups(self, groups):
+        """Converge several kube_dc objects in one task: every one validated, read and
+        checked before the first write (the Kubernetes API has no transaction across
+        objects, so this is how a bad entry writes nothing), with ``exclusive`` removing
+        the objects of each project the collection made and the list no longer names."""
+        steps, prunable = [], []
+        for label, project, params in groups:
+            found = self.kube_steps(label, project, params)
+            steps.extend(found)
+            if self.list_key is not None and params.get("exclusive") and params.get("state", "present") == "present":
+                prunable.append((label, project, params, found))
+
+        def prune(objects):
+            pruned = []
+            for label, project, params, found in prunable:
+                names = project_names(params["organization"], params["project"], "project")
+                declared = set(step.want["name"] for step in found)
+                probe = self.kube_resource_class(self.kube_item_params(params, {"name": "-"}))
+                for name in probe.managed_names(objects, names.namespace):
+                    if name not in declared:
+                        item = self.kube_item_params(params, {"name": name, "state": "absent"})
+                        where = [(label, project)] if label else []
+                        pruned.append(kube_resource.KubeStep(self.kube_resource_class(item), where + [(self.list_key, name)], pruned=True))
+            return pruned
+
+        steps = kube_resource.converge(steps, self.params, self.check_mode, prune=prune if prunable else None)
+        commands, views, before, after, removed = [], [], [], [], []
+        for step in steps:
+            commands.extend(step.commands)
+            for side, obj in ((before, step.have), (after, step.after)):
+                entry = step.diff_side(obj)
+                if entry is not None:
+                    side.append(entry)
+            if step.after is not None:
+                views.append(step.resource.view(step.objects, step.want, step.after))
+            elif step.have is not None and step.changes:
+                ident = step.identity()
+                # As on ovn: the name in the list form, project/name in the projects form.
+                removed.append("{0}/{1}".format(ident["namespace"], ident["name"]) if step.where and step.where[0][0].startswith("projects") else ident["name"])
+        key = self.list_key or self.projects_key
+        result = dict(changed=bool(commands), commands=commands)
+        result[key] = views
+        if self.list_key is not None:
+            result["removed"] = removed
+        if self.diff_mode:
+            result["diff"] = dict(before={key: before}, after={key: after})
+        return result

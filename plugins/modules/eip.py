@@ -61,7 +61,9 @@ options:
         get the same address. Errors name the element (V(eips[3]\)) and its field.
       - With O(state=absent), only O(eips[].name) is needed.
       - Mutually exclusive with O(name) and the other options of a single EIP.
-      - Not with O(platform=kube_dc).
+      - With O(platform=kube_dc), each element is a C(EIp) of the project; every element is
+        validated, read and checked against the server before the first write (the Kubernetes API
+        has no transaction across objects), then the task waits for all of them at once.
     type: list
     elements: dict
     suboptions: &eip_items
@@ -91,7 +93,8 @@ options:
       - RV(eips) then lists the EIPs of every project, and RV(removed) names them as
         V(<organization>-<project>/<name>).
       - Mutually exclusive with O(organization), O(project), O(eips) and the single form.
-      - Not with O(platform=kube_dc).
+      - With O(platform=kube_dc), as for O(eips), every element of every project is validated and
+        checked before the first write.
     type: list
     elements: dict
     suboptions:
@@ -115,7 +118,10 @@ options:
         first in RV(commands).
       - An EIP to release that NAT rows or load balancer VIPs still use is refused, naming them,
         unless O(force=true).
-      - Not with O(platform=kube_dc).
+      - With O(platform=kube_dc), prunes only the C(EIp)s the collection created, which carry the
+        label C(kubedc.network/managed-by=kubedc.network). Objects made by hand or by other tools,
+        and the controller's own (the V(default-gw) C(EIp), a FIP's automatic C(EIp)), are never
+        touched.
     type: bool
     default: false
   external_network_type:
@@ -207,6 +213,21 @@ EXAMPLES = r"""
     external_network_type: public
     wait_timeout: 120
   register: web_eip
+
+- name: On Kube-DC, the EIPs of two projects in one task, pruning those the collection made and no longer lists
+  kubedc.network.eip:
+    platform: kube_dc
+    exclusive: true
+    projects:
+      - organization: acme
+        project: prod
+        eips:
+          - name: web
+            external_network_type: public
+          - name: db
+      - organization: acme
+        project: staging
+        eips: []
 
 - name: Release an address nothing uses any more
   kubedc.network.eip:

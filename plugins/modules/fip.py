@@ -75,7 +75,9 @@ options:
         (V(fips[3]\)) and its field.
       - With O(state=absent), only O(fips[].name) is needed.
       - Mutually exclusive with O(name) and the other options of a single FIP.
-      - Not with O(platform=kube_dc).
+      - With O(platform=kube_dc), each element is a C(FIp) of the project; every element is
+        validated, read and checked against the server before the first write (the Kubernetes API
+        has no transaction across objects), then the task waits for all of them at once.
     type: list
     elements: dict
     suboptions: &fip_items
@@ -122,7 +124,8 @@ options:
       - RV(fips) then lists the FIPs of every project, and RV(removed) names them as
         V(<organization>-<project>/<name>).
       - Mutually exclusive with O(organization), O(project), O(fips) and the single form.
-      - Not with O(platform=kube_dc).
+      - With O(platform=kube_dc), as for O(fips), every element of every project is validated and
+        checked before the first write.
     type: list
     elements: dict
     suboptions:
@@ -155,7 +158,10 @@ options:
       - With O(fips) and O(state=present), also remove every FIP of the project that the list
         does not name (GitOps-style pruning); V(fips=[]) then removes them all. Removals come
         first in RV(commands).
-      - Not with O(platform=kube_dc).
+      - With O(platform=kube_dc), prunes only the C(FIp)s the collection created, which carry the
+        label C(kubedc.network/managed-by=kubedc.network). Objects made by hand or by other tools,
+        and the controller's own (the V(default-gw) C(EIp), a FIP's automatic C(EIp)), are never
+        touched.
     type: bool
     default: false
   eip:

@@ -101,23 +101,27 @@ options:
         using. A port that the task frees (a binding moved or removed in the same task) may be
         taken.
       - With O(state=absent), only O(bindings[].name) is needed.
+      - With O(platform=kube_dc), each element binds the Service named O(bindings[].name) with the
+        kube_dc options of the single form (O(bindings[].eip) or O(bindings[].expose_route) and its
+        route options); every element is validated and checked against the server before the first
+        Service is annotated.
       - Mutually exclusive with O(name) and the other options of a single binding.
     type: list
     elements: dict
     suboptions: &binding_items
       name:
-        description: Name of the binding, unique within the project and the list.
+        description:
+          - Name of the binding, unique within the project and the list.
+          - With O(platform=kube_dc), the name of the Service.
         type: str
         required: true
       eip:
-        description: As O(eip).
+        description: As O(eip); V(default-gw) when unset, unless O(bindings[].expose_route) is set.
         type: str
-        default: default-gw
       protocol:
-        description: As O(protocol).
+        description: As O(protocol); V(tcp) when unset.
         type: str
         choices: [tcp, udp, sctp]
-        default: tcp
       port:
         description: As O(port); required when O(state=present).
         type: int
@@ -132,6 +136,22 @@ options:
       service_port:
         description: As O(service_port); only with O(bindings[].service).
         type: raw
+      expose_route:
+        description: As O(expose_route); O(platform=kube_dc) only.
+        type: str
+        choices: [http, https, tls-passthrough]
+      hostname:
+        description: As O(hostname); O(platform=kube_dc) only.
+        type: str
+      route_port:
+        description: As O(route_port); O(platform=kube_dc) only.
+        type: int
+      issuer:
+        description: As O(issuer); O(platform=kube_dc) only.
+        type: str
+      tls_secret:
+        description: As O(tls_secret); O(platform=kube_dc) only.
+        type: str
   projects:
     description:
       - The projects form, for a datacenter file - several projects in one task and one OVSDB
@@ -142,7 +162,8 @@ options:
       - RV(bindings) then lists the bindings of every project, and RV(removed) names them as
         V(<organization>-<project>/<name>).
       - Mutually exclusive with O(organization), O(project), O(bindings) and the single form.
-      - Not with O(platform=kube_dc).
+      - With O(platform=kube_dc), the projects' Services are annotated one by one (the Kubernetes
+        API has no transaction across objects), after every element has been validated and checked.
     type: list
     elements: dict
     suboptions:
@@ -164,7 +185,10 @@ options:
       - With O(bindings) and O(state=present), also remove every binding of the project that the
         list does not name (GitOps-style pruning), with the load balancer rows left without a
         binding; V(bindings=[]) then removes them all. Removals come first in RV(commands).
-      - Applies to O(platform=ovn) only, as does O(bindings).
+      - With O(platform=kube_dc), removes the binding annotations from every Service of the
+        project that the module bound (it marks them with the annotation
+        C(kubedc.network/managed-by=kubedc.network)) and the list does not name. Services bound
+        by hand or by other tools are never touched.
     type: bool
     default: false
   eip:
@@ -207,8 +231,9 @@ options:
       - The protocol of the Service port must be O(protocol).
       - Needs a connection to the Kubernetes API server (see O(kubeconfig)). Mutually exclusive
         with O(backends).
-      - With O(platform=kube_dc), required, and the Service the module annotates; it must exist
-        and be of C(type=LoadBalancer).
+      - With O(platform=kube_dc), the Service the module annotates (required in the single form); it
+        must exist and be of C(type=LoadBalancer). In O(bindings), it defaults to
+        O(bindings[].name) and, if set, must be the same.
     type: str
   service_port:
     description:
@@ -380,6 +405,20 @@ EXAMPLES = r"""
     project: prod
     service: web
     state: absent
+
+- name: On Kube-DC, every binding of a project in one task; unlisted Services this module bound are unbound
+  kubedc.network.lb_binding:
+    platform: kube_dc
+    organization: acme
+    project: prod
+    exclusive: true
+    bindings:
+      - name: web
+        expose_route: https
+        hostname: web.acme.example.com
+      - name: shop
+        eip: shop-ip
+      - name: metrics
 """
 
 RETURN = r"""
@@ -487,7 +526,8 @@ bindings:
 removed:
   description:
     - With the list form, the names of the bindings the task removed (or would remove in check
-      mode) - those listed with O(state=absent), or those O(exclusive) pruned.
+      mode) - those listed with O(state=absent), or those O(exclusive) pruned. With
+      O(platform=kube_dc), the Services whose binding annotations the task removed.
   returned: when O(bindings) or O(projects) is used
   type: list
   elements: str
@@ -496,9 +536,10 @@ commands:
   description:
     - The changes made, or in check mode the changes that would be made, one line per row
       operation of the single OVSDB transaction.
-    - "With O(platform=kube_dc), at most one line, the merge patch of the Service's annotations
-      (V(patch v1 Service acme-prod/web: service.nlb.kube-dc.com/bind-on-default-gw-eip=true,
-      service.nlb.kube-dc.com/bind-on-eip=(removed\\))), where V((removed\\)) is a null in the patch."
+    - "With O(platform=kube_dc), one line per Service, the merge patch of its annotations
+      (V(patch v1 Service acme-prod/web: kubedc.network/managed-by=kubedc.network,
+      service.nlb.kube-dc.com/bind-on-default-gw-eip=true, service.nlb.kube-dc.com/bind-on-eip=(removed\\))),
+      where V((removed\\)) is a null in the patch."
   returned: always
   type: list
   elements: str
@@ -506,7 +547,7 @@ commands:
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule, project_entry, projects_form_rules
-from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.lb_binding import KubeLbBinding, refuse_other_platform
+from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.lb_binding import KUBE_DC_ONLY, KubeLbBinding, refuse_other_platform
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.lb_binding import ITEM_KEYS, LIST_KEY, LbBinding
 
 
@@ -515,12 +556,18 @@ BINDINGS = dict(
     elements="dict",
     options=dict(
         name=dict(type="str", required=True),
-        eip=dict(type="str", default="default-gw"),
-        protocol=dict(type="str", choices=["tcp", "udp", "sctp"], default="tcp"),
+        # No defaults, as in the single form: on kube_dc an entry with expose_route has no eip.
+        eip=dict(type="str"),
+        protocol=dict(type="str", choices=["tcp", "udp", "sctp"]),
         port=dict(type="int"),
         backends=dict(type="list", elements="str"),
         service=dict(type="str"),
         service_port=dict(type="raw"),
+        expose_route=dict(type="str", choices=["http", "https", "tls-passthrough"]),
+        hostname=dict(type="str"),
+        route_port=dict(type="int"),
+        issuer=dict(type="str"),
+        tls_secret=dict(type="str", no_log=False),
     ),
     mutually_exclusive=[("backends", "service")],
     required_by=dict(service_port="service"),
@@ -555,8 +602,9 @@ class LbBindingModule(PlatformModule):
     # backends (or service) with state=present itself, and kube_dc needs service.
     module_kwargs = dict(
         required_one_of=[("name", "bindings", "service", "projects")] + PROJECTS_RULES["required_one_of"],
-        required_if=[("platform", "kube_dc", ("service",))],
-        mutually_exclusive=[("backends", "service")] + [("bindings", single) for single in ITEM_KEYS] + PROJECTS_RULES["mutually_exclusive"],
+        required_if=[("platform", "kube_dc", ("service", "bindings", "projects"), True)],
+        mutually_exclusive=[("backends", "service")] + [(form, single) for form in ("bindings", "projects") for single in KUBE_DC_ONLY]
+        + [("bindings", single) for single in ITEM_KEYS] + PROJECTS_RULES["mutually_exclusive"],
         required_by=dict(service_port="service"),
     )
     resource_class = LbBinding
@@ -569,6 +617,13 @@ class LbBindingModule(PlatformModule):
     def run(self):
         refuse_other_platform(self.params)
         return super(LbBindingModule, self).run()
+
+    def kube_item_params(self, params, entry):
+        # On kube_dc a binding is its Service's annotations: an entry names the Service.
+        item = super(LbBindingModule, self).kube_item_params(params, entry)
+        if item.get("service") is None:
+            item["service"] = item["name"]
+        return item
 
 
 def main():

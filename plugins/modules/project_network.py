@@ -61,7 +61,10 @@ options:
         transaction. Each element declares one project with the options of the single form;
         O(state) applies to all of them. Errors name the element (V(projects[3]\)) and its field.
       - RV(projects) then lists the project networks after the task.
-      - Mutually exclusive with the single form's options. Not with O(platform=kube_dc).
+      - Mutually exclusive with the single form's options.
+      - With O(platform=kube_dc), each element is a C(Project); every element is validated, read
+        and checked against the server before the first write (the Kubernetes API has no
+        transaction across objects), then the task waits for all of them at once.
     type: list
     elements: dict
     suboptions:

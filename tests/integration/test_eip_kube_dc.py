@@ -74,7 +74,10 @@ def test_check_apply_no_change_and_absent(kube, project):
         (dict(address="100.65.0.5"), "address: '100.65.0.5' applies to platform ovn only"),
         (dict(external_network="ext-cloud"), "external_network: 'ext-cloud' applies to platform ovn only"),
         (dict(name="default-gw"), "name: 'default-gw' is the project's default-gateway address"),
-        (dict(eips=[dict(name="x")]), "eips: '[...]' is not supported on platform kube_dc"),
+        (dict(eips=[dict(name="x", address="100.65.0.5")]), "eips[0] (x): address: '100.65.0.5' applies to platform ovn only"),
+        (dict(eips=[dict(name="web", external_network_type="public")]),
+         "eips[0] (web): external_network_type: 'public' cannot change"),
+        (dict(eips=[dict(name="web"), dict(name="default-gw")]), "eips[1] (default-gw): name: 'default-gw' is the project's"),
         (dict(name="Web"), "name: 'Web'"),
     ],
 )

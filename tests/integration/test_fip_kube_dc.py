@@ -117,7 +117,9 @@ def test_switching_the_target_removes_the_other(kube, project, patches):
         (dict(logical_port="p", external_mac="0a:00:00:00:00:01"), "logical_port: 'p' applies to platform ovn only"),
         (dict(ip_address=None, pod_name="web-0"), "pod_name: 'web-0' applies to platform ovn only"),
         (dict(ip_address="10.0.0.300"), "ip_address: '10.0.0.300'"),
-        (dict(fips=[dict(name="x", ip_address="10.0.0.9")]), "fips: '[...]' is not supported on platform kube_dc"),
+        (dict(fips=[dict(name="x", pod_name="web-0")]), "fips[0] (x): pod_name: 'web-0' applies to platform ovn only"),
+        (dict(fips=[dict(name="bastion", ip_address="10.0.0.9"), dict(name="x", ip_address="10.0.0.300")]),
+         "fips[1] (x): ip_address: '10.0.0.300'"),
     ],
 )
 def test_refusals_write_nothing(kube, project, override, message):

@@ -21,6 +21,9 @@ ON_EIP = PREFIX + "bind-on-eip"
 ON_GW = PREFIX + "bind-on-default-gw-eip"
 ROUTE = PREFIX + "expose-route"
 ROUTE_STATUS = PREFIX + "route-hostname-status"
+# The module marks the Services it binds, so that exclusive prunes those only.
+MARK = "kubedc.network/managed-by"
+MARKED = {MARK: "kubedc.network"}
 BASE = dict(platform="kube_dc", organization="acme", project="prod", service="web", wait=False)
 WEB_IP = "100.65.0.50"
 GW_IP = "100.65.0.2"
@@ -87,13 +90,13 @@ def patch_of(*fields):
 def test_check_apply_no_change_and_absent(prod):
     args = prod.args(eip="web-ip")
     planned = run_module("lb_binding", args, check=True)
-    assert planned["changed"] is True and planned["commands"] == patch_of(ON_EIP + "=web-ip")
+    assert planned["changed"] is True and planned["commands"] == patch_of(MARK + "=kubedc.network", ON_EIP + "=web-ip")
     assert prod.annotations() == {}, "check mode stored the annotation"
 
     applied = run_module("lb_binding", args)
     assert applied["commands"] == planned["commands"]
-    assert applied["diff"] == dict(before={}, after={ON_EIP: "web-ip"})
-    assert prod.annotations() == {ON_EIP: "web-ip"}
+    assert applied["diff"] == dict(before={}, after=dict(MARKED, **{ON_EIP: "web-ip"}))
+    assert prod.annotations() == dict(MARKED, **{ON_EIP: "web-ip"})
     view = applied["lb_binding"]
     assert (view["name"], view["namespace"], view["eip"], view["address"]) == ("web", NAMESPACE, "web-ip", None)
     assert view["ports"] == [dict(name="https", port=443, protocol="TCP")] and view["expose_route"] is None
@@ -109,8 +112,8 @@ def test_check_apply_no_change_and_absent(prod):
 
     absent = prod.args(state="absent")
     gone = run_module("lb_binding", absent, check=True)
-    assert gone["commands"] == patch_of(ON_EIP + "=(removed)") and gone["lb_binding"] == {}
-    assert prod.annotations() == {ON_EIP: "web-ip"}
+    assert gone["commands"] == patch_of(MARK + "=(removed)", ON_EIP + "=(removed)") and gone["lb_binding"] == {}
+    assert prod.annotations() == dict(MARKED, **{ON_EIP: "web-ip"})
     removed = run_module("lb_binding", dict(absent, wait=True, wait_sleep=0.2))
     assert removed["changed"] is True and removed["commands"] == gone["commands"]
     assert prod.annotations() == {} and prod.exists("web"), "absent must keep the Service"
@@ -122,8 +125,8 @@ def test_switching_removes_the_old_annotation(prod):
     run_module("lb_binding", prod.args(eip="web-ip"))
     moved = run_module("lb_binding", prod.args(eip="default-gw"))
     assert moved["commands"] == patch_of(ON_GW + "=true", ON_EIP + "=(removed)")
-    assert moved["diff"] == dict(before={ON_EIP: "web-ip"}, after={ON_GW: "true"})
-    assert prod.annotations() == {ON_GW: "true"}
+    assert moved["diff"] == dict(before=dict(MARKED, **{ON_EIP: "web-ip"}), after=dict(MARKED, **{ON_GW: "true"}))
+    assert prod.annotations() == dict(MARKED, **{ON_GW: "true"})
     assert moved["lb_binding"]["eip"] == "default-gw"
     # eip defaults to default-gw
     assert run_module("lb_binding", prod.args())["changed"] is False
@@ -133,8 +136,8 @@ def test_switching_removes_the_old_annotation(prod):
     assert routed["commands"] == patch_of(
         ON_GW + "=(removed)", ROUTE + "=https", PREFIX + "route-hostname=web.acme.example.com",
         PREFIX + "route-port=443", PREFIX + "tls-issuer=letsencrypt")
-    assert prod.annotations() == {ROUTE: "https", PREFIX + "route-hostname": "web.acme.example.com",
-                                  PREFIX + "route-port": "443", PREFIX + "tls-issuer": "letsencrypt"}
+    assert prod.annotations() == dict(MARKED, **{ROUTE: "https", PREFIX + "route-hostname": "web.acme.example.com",
+                                                 PREFIX + "route-port": "443", PREFIX + "tls-issuer": "letsencrypt"})
     view = routed["lb_binding"]
     assert (view["eip"], view["expose_route"], view["hostname"], view["route_port"], view["issuer"]) == (
         None, "https", "web.acme.example.com", 443, "letsencrypt")
@@ -157,7 +160,7 @@ def test_switching_removes_the_old_annotation(prod):
         ON_EIP + "=web-ip", ROUTE + "=(removed)", PREFIX + "route-hostname=(removed)",
         PREFIX + "route-port=(removed)", PREFIX + "tls-issuer=(removed)")
     # The controller's own annotation is not the module's to remove; Kube-DC drops it with the route.
-    assert prod.annotations() == {ON_EIP: "web-ip", ROUTE_STATUS: "web.acme.example.com"}
+    assert prod.annotations() == dict(MARKED, **{ON_EIP: "web-ip", ROUTE_STATUS: "web.acme.example.com"})
 
 
 def test_annotations_of_others_are_kept(prod):
@@ -229,8 +232,14 @@ def test_other_ports_protocols_and_eips_do_not_collide(prod):
         (None, dict(service_port="https"), "service_port: 'https' applies to platform ovn only"),
         (None, dict(bindings=[dict(name="a", port=80, backends=["10.0.0.10:80"])]),
          "parameters are mutually exclusive: bindings|service"),
-        (None, dict(exclusive=True), "exclusive: True applies to platform ovn only"),
-        (None, dict(service=None, name="web"), "service: None is required with platform kube_dc"),
+        (None, dict(service=None, bindings=[dict(name="web", eip="web-ip"), dict(name="web2", port=80)]),
+         "bindings[1] (web2): port: 80 applies to platform ovn only"),
+        (None, dict(service=None, bindings=[dict(name="web", eip="web-ip"), dict(name="nowhere")]),
+         "bindings[1] (nowhere): service: 'nowhere' is not a Service in namespace acme-prod"),
+        (None, dict(service=None, bindings=[dict(name="web", service="other")]),
+         "bindings[0] (web): name: 'web' must be the Service's name (service: other)"),
+        (None, dict(exclusive=True), "exclusive: True applies to the list forms (bindings, projects)"),
+        (None, dict(service=None, name="web"), "platform is kube_dc but any of the following are missing: service, bindings, projects"),
         (None, dict(name="other"), "name: 'other' must be the Service's name"),
         (None, dict(eip="web-ip", expose_route="http"), "eip: 'web-ip' and expose_route are alternatives"),
         (None, dict(hostname="web.example.com"), "hostname: 'web.example.com' needs expose_route"),
@@ -244,7 +253,7 @@ def test_refused_before_anything_is_written(prod, setup, args, message):
         setup(prod)
     for check in (True, False):
         with pytest.raises(ModuleFailed) as failed:
-            run_module("lb_binding", prod.args(**args), check=check)
+            run_module("lb_binding", dict((k, v) for k, v in prod.args(**args).items() if v is not None), check=check)
         assert failed.value.result["msg"].startswith(message), failed.value.result["msg"]
     assert prod.annotations() == {}
 
@@ -273,7 +282,7 @@ def test_wait_gives_up_with_what_it_saw(prod):
     assert failed.value.result["msg"] == (
         "gave up waiting 1 seconds for Service web to be ready: status.loadBalancer.ingress is empty; "
         "EIp web-ip has 100.65.0.50")
-    assert prod.annotations() == {ON_EIP: "web-ip"}, "the annotation is written before the wait"
+    assert prod.annotations() == dict(MARKED, **{ON_EIP: "web-ip"}), "the annotation is written before the wait"
 
     prod.ingress("web", "100.65.0.99")
     with pytest.raises(ModuleFailed) as failed:

@@ -150,11 +150,6 @@ def test_bad_entries_write_nothing_and_are_named(lab, projects, module, args, me
     assert lab.ovn.dump_nb() == start
 
 
-def test_projects_form_is_refused_on_kube_dc(lab):
-    result = lab.fails("fip", dict(platform="kube_dc", projects=[entry("prod")]))
-    assert result["msg"].startswith("projects: '[...]' is not supported on platform kube_dc yet")
-
-
 @pytest.mark.parametrize("module,key", [("fip", "fips"), ("eip", "eips"), ("lb_binding", "bindings")])
 def test_an_empty_list_asks_nothing_of_a_project_that_does_not_exist(lab, ext_cloud, module, key):
     # What a teardown of a half-made datacenter file does: prune projects that may not exist.

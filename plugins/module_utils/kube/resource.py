@@ -23,9 +23,10 @@ again; then, unless ``wait: false``, it waits for the object to be ready (or
 gone) as the resource defines it.
 """
 
+import contextlib
 import time
 
-from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput, KubedcError
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput, KubedcError, about
 from ansible_collections.kubedc.network.plugins.module_utils.kube.objects import ApiRefused, KubeObjects, describe_ref
 
 WAIT_ARGUMENT_SPEC = dict(
@@ -34,6 +35,11 @@ WAIT_ARGUMENT_SPEC = dict(
     wait_sleep=dict(type="float", default=2.0),
 )
 CONFLICT_ATTEMPTS = 3
+# What marks the objects the collection made, so that exclusive prunes those and no others
+# (a label of the custom resources it creates; lb_binding marks its Services by annotation,
+# as a Service's labels are its owner's). The OVN rows carry the same idea in external_ids.
+MANAGED_BY_KEY = "kubedc.network/managed-by"
+MANAGED_BY = "kubedc.network"
 OVN_ONLY = "applies to platform ovn only; on kube_dc the Kube-DC controller chooses it"
 
 
@@ -126,6 +132,16 @@ class KubeResource(object):
         """Changes beyond the object, once it is ready (fip's stale NAT repair); their command lines."""
         return []
 
+    def identity(self, want):
+        """What names the object in a list form's result and diff."""
+        names = want["names"]
+        return dict(organization=names.organization, project=names.project, namespace=names.namespace, name=want["name"])
+
+    def managed_names(self, objects, namespace):
+        """The names of the objects of this kind in ``namespace`` that the collection made."""
+        found = objects.list(self.api_version, self.plural, namespace, "{0}={1}".format(MANAGED_BY_KEY, MANAGED_BY))
+        return sorted(obj["metadata"]["name"] for obj in found)
+
     def gone(self, objects, want):
         """True once deleting the object has finished (its finalizers, what the controller tears down)."""
         return objects.get(self.api_version, self.plural, want["namespace"], want["name"]) is None
@@ -141,7 +157,7 @@ class KubeResource(object):
         fields = want["fields"]
         if have is None:
             body = {"apiVersion": self.api_version, "kind": self.kind,
-                    "metadata": {"name": want["name"], "namespace": want["namespace"]}}
+                    "metadata": {"name": want["name"], "namespace": want["namespace"], "labels": {MANAGED_BY_KEY: MANAGED_BY}}}
             for path, value in sorted(fields.items()):
                 if value is not None:
                     _set_path(body, path, value)
@@ -178,39 +194,144 @@ def _conditions(status):
     )
 
 
+class KubeStep(object):
+    """One object of a task on its way: the resource, its want and have, the writes planned.
+
+    ``where`` (``[("projects[0]", "acme-prod"), ("eips[1]", "web")]``) is how errors about
+    the object name it in a list form; the single form has none.
+    """
+
+    def __init__(self, resource, where=(), pruned=False):
+        self.resource = resource
+        self.where = list(where)
+        self.pruned = pruned
+        self.want = self.have = self.after = self.objects = None
+        self.changes = []
+        self.commands = []
+
+    def about(self):
+        return _about_all(self.where)
+
+    def validate(self):
+        with self.about():
+            self.want = self.resource.validate()
+        return self.want
+
+    def plan(self, objects):
+        self.objects = objects
+        with self.about():
+            self.have = self.resource.read(objects, self.want)
+            self.changes = self.resource.plan(self.want, self.have)
+            self.resource.check(objects, self.want, self.have)
+
+    def apply(self, objects, check_mode):
+        """Write the planned changes; on a 409 (someone wrote the object between our read and
+        our write) read and plan again."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                written = [change.apply(objects, check_mode) for change in self.changes]
+                break
+            except ApiRefused as exc:
+                if exc.details.get("status") == 409 and attempt < CONFLICT_ATTEMPTS - 1:
+                    self.plan(objects)
+                    continue
+                raise
+        self.after = written[-1] if written and self.resource.state == "present" else self.have
+        if self.resource.state == "absent":
+            self.after = None
+
+    def identity(self):
+        return self.resource.identity(self.want)
+
+    def diff_side(self, obj):
+        """The object's managed fields with what names it: one entry of a list form's diff."""
+        declared = self.resource.declared_view(obj) if obj else None
+        if not declared:
+            return None  # nothing of the collection's there (a Service no binding annotates)
+        return dict(self.identity(), **declared)
+
+
+def _about_all(where):
+    if not where:
+        return about(None)
+    stack = contextlib.ExitStack()
+    for item, name in where:
+        stack.enter_context(about(item, name))
+    return stack
+
+
+def converge(steps, params, check_mode, objects=None, prune=None):
+    """Converge the objects of ``steps`` together: all validated, then all read, planned
+    and checked, before the first write, so a bad object or a refusal writes nothing.
+    ``prune(objects)`` returns the steps of the objects to remove (exclusive), which are
+    written first. Then every object is waited for (one deadline for all of them, as the
+    controller works on them at once), repaired and verified. Returns all the steps.
+    """
+    for step in steps:
+        step.validate()
+    if objects is None:
+        first = steps[0] if steps else None
+        objects = KubeObjects(params, "{0} {1}".format(first.resource.kind, first.want["name"]) if first else "kube_dc")
+    for step in steps:
+        step.plan(objects)
+    pruned = prune(objects) if prune else []
+    for step in pruned:
+        step.validate()
+        step.plan(objects)
+    steps = pruned + steps
+    for step in steps:
+        step.apply(objects, check_mode)
+    if not check_mode and params.get("wait", True):
+        _wait_steps(steps, objects, params)
+    for step in steps:
+        step.commands = [change.describe() for change in step.changes]
+        resource, after = step.resource, step.after
+        if after and resource.state == "present" and resource.ready(after)[0]:
+            with step.about():
+                step.commands += resource.repair(objects, step.want, after, check_mode)
+                if params.get("verify_ovn") and not (check_mode and len(step.commands) > len(step.changes)):
+                    _verify(resource, objects, step.want, after, params, settle=bool(step.commands) and not check_mode)
+    return steps
+
+
+def _wait_steps(steps, objects, params):
+    """Wait until every written object is ready and every deleted one gone."""
+    waiting = [s for s in steps if s.resource.state == "present" or s.changes]
+
+    def pending():
+        for step in list(waiting):
+            resource, want = step.resource, step.want
+            if resource.state == "absent":
+                why = None if resource.gone(objects, want) else "still there"
+            else:
+                obj = resource.read(objects, want)
+                if obj is None:
+                    why = "it does not exist"
+                else:
+                    step.after = obj
+                    ready, why = resource.ready(obj)
+                    why = None if ready else why
+            if why is not None:
+                return "{0} {1}: {2}".format(resource.kind, want["name"], why) if len(steps) > 1 else why
+            waiting.remove(step)
+        return None
+
+    if len(steps) == 1:
+        step = steps[0]
+        what = "{0} {1} to {2}".format(step.resource.kind, step.want["name"], "be deleted" if step.resource.state == "absent" else "be ready")
+    else:
+        what = "{0} object(s) to be ready or deleted".format(len(waiting))
+    _wait(params, pending, what)
+
+
 def run_kube(resource, params, check_mode, diff_mode, result_key):
     """Converge one kube_dc resource: plan, write (or dry-run), wait. Returns the module result."""
-    want = resource.validate()
-    objects = KubeObjects(params, "{0} {1}".format(resource.kind, want["name"]))
-    for attempt in range(CONFLICT_ATTEMPTS):
-        have = resource.read(objects, want)
-        changes = resource.plan(want, have)
-        resource.check(objects, want, have)
-        try:
-            written = [change.apply(objects, check_mode) for change in changes]
-            break
-        except ApiRefused as exc:
-            # Someone wrote the object between our read and our write: read and plan again.
-            if exc.details.get("status") == 409 and attempt < CONFLICT_ATTEMPTS - 1:
-                continue
-            raise
-    after = written[-1] if written and resource.state == "present" else have
-    if resource.state == "absent":
-        after = None
-        if changes and not check_mode and params.get("wait", True):
-            _wait(params, lambda: None if resource.gone(objects, want) else "still there",
-                  "{0} {1} to be deleted".format(resource.kind, want["name"]))
-    elif not check_mode and params.get("wait", True):
-        after = _wait_ready(resource, objects, want, params)
-    commands = [change.describe() for change in changes]
-    if after and resource.state == "present" and resource.ready(after)[0]:
-        commands += resource.repair(objects, want, after, check_mode)
-        if params.get("verify_ovn") and not (check_mode and len(commands) > len(changes)):
-            _verify(resource, objects, want, after, params, settle=bool(commands) and not check_mode)
-    result = dict(changed=bool(commands), commands=commands)
-    result[result_key] = resource.view(objects, want, after) if after else {}
+    step = converge([KubeStep(resource)], params, check_mode)[0]
+    after = step.after
+    result = dict(changed=bool(step.commands), commands=step.commands)
+    result[result_key] = resource.view(step.objects, step.want, after) if after else {}
     if diff_mode:
-        result["diff"] = dict(before=resource.declared_view(have), after=resource.declared_view(after))
+        result["diff"] = dict(before=resource.declared_view(step.have), after=resource.declared_view(after))
     return result
 
 
@@ -239,21 +360,6 @@ def _verify(resource, objects, want, obj, params, settle):
         if "error" in last:
             raise last["error"]
         raise
-
-
-def _wait_ready(resource, objects, want, params):
-    found = {}
-
-    def not_ready():
-        obj = resource.read(objects, want)
-        if obj is None:
-            return "it does not exist"
-        found["obj"] = obj
-        ready, why = resource.ready(obj)
-        return None if ready else why
-
-    _wait(params, not_ready, "{0} {1} to be ready".format(resource.kind, want["name"]))
-    return found["obj"]
 
 
 def wait_for(params, pending, what):

@@ -56,7 +56,7 @@ class KubeEip(KubeResource):
         p = self.params
         refuse_options(p, OVN_ONLY)
         if p.get("exclusive"):
-            raise InvalidInput("exclusive", p["exclusive"], "applies to the list form (eips), which platform kube_dc does not support yet")
+            raise InvalidInput("exclusive", p["exclusive"], "applies to the list forms (eips, projects)")
         name = validation.dns_label("name", p["name"])
         if name in RESERVED_NAMES:
             raise InvalidInput(

@@ -59,7 +59,7 @@ class KubeFip(KubeResource):
         p = self.params
         refuse_options(p, OVN_ONLY)
         if p.get("exclusive"):
-            raise InvalidInput("exclusive", p["exclusive"], "applies to the list form (fips), which platform kube_dc does not support yet")
+            raise InvalidInput("exclusive", p["exclusive"], "applies to the list forms (fips, projects)")
         name = validation.dns_label("name", p["name"])
         names = project_names(p["organization"], p["project"], "project")
         want = dict(names=names, namespace=names.namespace, name=name, fields={})

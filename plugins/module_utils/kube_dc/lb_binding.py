@@ -44,9 +44,15 @@ of the VPC to check, so then nothing is checked.
 
 import ipaddress
 
-from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput, about
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
-from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeChange, KubeResource, refuse_options
+from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import (
+    MANAGED_BY,
+    MANAGED_BY_KEY,
+    KubeChange,
+    KubeResource,
+    refuse_options,
+)
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
 
@@ -60,31 +66,45 @@ TLS_ISSUER = PREFIX + "tls-issuer"
 TLS_SECRET = PREFIX + "tls-secret"
 # Written by the controller, never by the module.
 ROUTE_HOSTNAME_STATUS = PREFIX + "route-hostname-status"
-# The annotations the module manages: every one is either declared or removed.
-ANNOTATIONS = tuple(sorted((BIND_ON_EIP, BIND_ON_DEFAULT_GW, EXPOSE_ROUTE, ROUTE_HOSTNAME, ROUTE_PORT, TLS_ISSUER, TLS_SECRET)))
+# The annotations the module manages: every one is either declared or removed. The marker
+# says the module bound the Service, so that exclusive prunes its bindings and no others.
+ANNOTATIONS = tuple(sorted((BIND_ON_EIP, BIND_ON_DEFAULT_GW, EXPOSE_ROUTE, ROUTE_HOSTNAME, ROUTE_PORT, TLS_ISSUER, TLS_SECRET,
+                            MANAGED_BY_KEY)))
 
 DEFAULT_GATEWAY = "default-gw"
 EIP_API = "kube-dc.com/v1"
 EIP_PLURAL = "eips"
 ROUTE_TYPES = ("http", "https", "tls-passthrough")
 # Options of the ovn platform (the VIP and its backends are Kube-DC's business on kube_dc).
-OVN_ONLY = ("backends", "port", "protocol", "service_port", "bindings")
+OVN_ONLY = ("backends", "port", "protocol", "service_port")
+KUBE_DC_REFUSAL = ("applies to platform ovn only; on kube_dc the Kube-DC controller makes the VIP from the Service's own "
+                   "ports and endpoints")
 # Options of the kube_dc platform (the route options of the expose-route family).
 KUBE_DC_ONLY = ("expose_route", "hostname", "route_port", "issuer", "tls_secret")
 ROUTE_OPTIONS = ("hostname", "route_port", "issuer", "tls_secret")
 
 
 def refuse_other_platform(params):
-    """Refuse the options of the other platform, naming the option."""
+    """Refuse the options of the other platform, naming the option (in a list, the entry's)."""
     if params.get("platform") == "kube_dc":
-        refuse_options(params, OVN_ONLY, "applies to platform ovn only; on kube_dc the Kube-DC controller "
-                       "makes the VIP from the Service's own ports and endpoints")
-        if params.get("exclusive"):
-            raise InvalidInput("exclusive", True, "applies to platform ovn only (with bindings)")
+        refuse_options(params, OVN_ONLY, KUBE_DC_REFUSAL)
+        if params.get("exclusive") and params.get("bindings") is None and params.get("projects") is None:
+            raise InvalidInput("exclusive", True, "applies to the list forms (bindings, projects)")
         return
     refuse_options(params, KUBE_DC_ONLY, "applies to platform kube_dc only")
+    for where, entries in _binding_lists(params):
+        for index, entry in enumerate(entries):
+            with about("{0}[{1}]".format(where, index), entry.get("name")):
+                refuse_options(entry, KUBE_DC_ONLY, "applies to platform kube_dc only")
     if params.get("name") is None and params.get("bindings") is None and params.get("projects") is None:
         raise InvalidInput("name", None, "is required with platform ovn (or bindings, or projects)")
+
+
+def _binding_lists(params):
+    if params.get("bindings"):
+        yield "bindings", params["bindings"]
+    for index, entry in enumerate(params.get("projects") or []):
+        yield "projects[{0}].bindings".format(index), entry.get("bindings") or []
 
 
 def _annotations(obj):
@@ -226,6 +246,7 @@ class KubeLbBinding(KubeResource):
         if self.state == "absent":
             return want
         values = dict((key, None) for key in ANNOTATIONS)
+        values[MANAGED_BY_KEY] = MANAGED_BY
         route = p.get("expose_route")
         if route is None:
             for option in ROUTE_OPTIONS:
@@ -386,6 +407,11 @@ class KubeLbBinding(KubeResource):
         router = verify.read_router(self.params, namespace)[0]
         drift = vip_drift(router, namespace, address, obj, objects.endpoint_slices(namespace, name))
         verify.refuse_drift("Service {0}/{1}".format(namespace, name), drift)
+
+    def managed_names(self, objects, namespace):
+        """The Services of ``namespace`` the module bound (by its annotation)."""
+        return sorted(svc["metadata"]["name"] for svc in objects.list("v1", "services", namespace)
+                      if _annotations(svc).get(MANAGED_BY_KEY) == MANAGED_BY)
 
     def gone(self, objects, want):
         """Absent is done once the annotations are gone (Kube-DC may then give the Service an EIP of its own)."""

@@ -76,6 +76,11 @@ class KubeProject(KubeResource):
             return False
         return objects.get("v1", "namespaces", None, want["names"].namespace) is None
 
+    def identity(self, want):
+        # A project is named by its namespace, as on platform ovn (where the diff lists the router).
+        names = want["names"]
+        return dict(organization=names.organization, name=names.project, namespace=names.namespace)
+
     def verify_ovn(self, objects, want, obj):
         view = self.view(objects, want, obj)
         drift = verify.project_drift(self.params, view["namespace"], view["cidr"], view["default_gateway_ip"])
