@@ -8,10 +8,13 @@ ovn-northd, all detached, with every socket, pidfile, log and database inside
 datapath: the lab is for checking what lands in the databases and, through
 ``ovn-trace``, what the logical flows that northd computed would do to a packet.
 
-Standard library only, so that it runs from a bare checkout::
+Running the lab takes the standard library only, so that it runs from a bare
+checkout; reading a trace takes the collection's own ovn-trace parser
+(plugins/module_utils/ovn/trace.py, see ``collection_trace``), and with it
+ansible-core, so ``trace`` wants the venv's python::
 
     python tools/ovn_lab.py start --dir /tmp/lab     # prints export lines
-    python tools/ovn_lab.py trace --dir /tmp/lab DATAPATH MICROFLOW
+    .venv/bin/python tools/ovn_lab.py trace --dir /tmp/lab DATAPATH MICROFLOW
     python tools/ovn_lab.py stop --dir /tmp/lab
 """
 
@@ -21,6 +24,7 @@ import argparse
 import contextlib
 import ctypes
 import dataclasses
+import importlib
 import ipaddress
 import json
 import os
@@ -32,6 +36,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+# The ovn-trace parser of the collection, which the lab uses too (see collection_trace()).
+COLLECTION_TRACE = "ansible_collections.kubedc.network.plugins.module_utils.ovn.trace"
 
 SCHEMA_DIR = Path("/usr/share/ovn")
 
@@ -86,7 +96,9 @@ class TraceResult:
     """What ovn-trace said about one microflow.
 
     ``summary`` and ``minimal`` are ovn-trace's own texts; everything else is
-    parsed from them (see ``parse``).
+    read from them by the collection's parser (``parse_trace`` of
+    plugins/module_utils/ovn/trace.py, the one kubedc.network.network_trace
+    uses), kept in ``parsed`` and copied into the lab's records here.
     """
 
     datapath: str
@@ -103,16 +115,18 @@ class TraceResult:
     errors: list[str]
     snat: list[str]
     dnat: list[str]
+    # The collection's TraceResult that all of the above is copied from.
+    parsed: Any = dataclasses.field(repr=False, compare=False)
 
     @property
     def outputs(self) -> list[str]:
         """Logical ports the traced packet itself is finally output to."""
-        return [p.port for p in self.paths if p.generated_by is None]
+        return self.parsed.outputs
 
     @property
     def final_fields(self) -> dict[str, dict[str, str]]:
         """Output port -> header fields assigned on the path to it."""
-        return {p.port: p.fields for p in self.paths if p.generated_by is None}
+        return self.parsed.final_fields
 
     @property
     def generated(self) -> list[TracePath]:
@@ -123,31 +137,11 @@ class TraceResult:
     @property
     def dropped(self) -> bool:
         """The packet went nowhere, and not because it waits for ARP."""
-        return not self.outputs and not self.arp_requests
+        return self.parsed.dropped
 
     def verdict(self) -> str:
         """One line for humans."""
-        if self.outputs:
-            text = "forwarded to " + ", ".join(self.outputs)
-            if self.snat:
-                text += "; SNAT " + ", ".join(self.snat)
-            if self.dnat:
-                text += "; DNAT " + ", ".join(self.dnat)
-        elif self.arp_requests:
-            text = "not forwarded: " + "; ".join(
-                f"ARP request for {a.target_ip} from {a.sender_ip} via {', '.join(a.ports) or 'no port'}"
-                for a in self.arp_requests
-            )
-            text += " (no MAC binding for the next hop; see learn-mac)"
-        else:
-            text = "dropped"
-            if self.errors:
-                text += " (" + "; ".join(self.errors) + ")"
-            if self.generated:
-                text += "; generated " + ", ".join(f"{p.generated_by} to {p.port}" for p in self.generated)
-        if any(backends for backends in self.lb_backends):
-            text += "; LB backends " + " | ".join(",".join(b) for b in self.lb_backends)
-        return text
+        return self.parsed.verdict()
 
     @classmethod
     def parse(
@@ -159,24 +153,71 @@ class TraceResult:
         address ct_lb picked is not printed, so it is inferred the way
         ovn-trace chooses it.
         """
-        flow, summary, minimal = _split_trace(text)
-        summary_tree = _parse_tree(summary)
-        walker = _MinimalWalker(flow, _lb_actions(summary_tree), lb_dst)
-        walker.walk(_parse_tree(minimal), _PathState())
+        try:
+            parsed = collection_trace().parse_trace(text, lb_dst)
+        except ValueError as exc:
+            raise OvnLabError(f"{exc}\n{text}") from None
         return cls(
             datapath=datapath,
             microflow=microflow,
-            flow=flow,
-            summary=summary,
-            minimal=minimal,
+            flow=parsed.flow,
+            summary=parsed.summary,
+            minimal=parsed.minimal,
             stderr=stderr,
-            paths=walker.paths,
-            arp_requests=walker.arp_requests,
-            lb_backends=walker.lb_backends,
-            errors=walker.errors,
-            snat=walker.snat,
-            dnat=walker.dnat,
+            paths=[TracePath(o.port, dict(o.fields), o.snat, o.dnat, o.generated_by) for o in parsed.reached],
+            arp_requests=[ArpRequest(target, sender, tuple(ports)) for target, sender, ports in parsed.arp_requests],
+            lb_backends=parsed.lb_backends,
+            errors=parsed.errors,
+            snat=parsed.snat,
+            dnat=parsed.dnat,
+            parsed=parsed,
         )
+
+
+def collection_trace() -> ModuleType:
+    """The collection's plugins/module_utils/ovn/trace.py, which parses ovn-trace output.
+
+    It is imported as ``ansible_collections.kubedc.network...`` like any
+    module_utils, and so needs ansible-core (the venv's python).  If that
+    name is not importable yet (the tests and bench/ make it so), the first
+    of these collections trees that holds this checkout is put on sys.path:
+    the one the checkout sits in, one in ANSIBLE_COLLECTIONS_PATH (the
+    Makefile exports its own), or else the Makefile's, made here as
+    ``make collection-link`` makes it.
+    """
+    try:
+        return importlib.import_module(COLLECTION_TRACE)
+    except ImportError:
+        pass
+    sys.path.insert(0, str(_collections_root()))
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(COLLECTION_TRACE)
+    except ImportError as exc:
+        raise OvnLabError(
+            f"cannot import the collection's ovn-trace parser {COLLECTION_TRACE}: {exc} "
+            "(run this with the python of the venv that `make deps` makes)"
+        ) from None
+
+
+def _collections_root() -> Path:
+    """A directory whose ansible_collections/kubedc/network is this checkout."""
+    here = Path(os.path.abspath(__file__)).parents[1]
+    if here.parent.name == "kubedc" and here.parent.parent.name == "ansible_collections":
+        return here.parents[2]
+    paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.environ.get("ANSIBLE_COLLECTIONS_PATHS") or ""
+    for entry in filter(None, paths.split(os.pathsep)):
+        link = Path(entry).expanduser() / "ansible_collections" / "kubedc" / "network"
+        if link.is_dir() and link.resolve() == REPO:
+            return Path(entry).expanduser()
+    root = REPO / ".cache" / "collections"
+    link = root / "ansible_collections" / "kubedc" / "network"
+    if not (link.is_dir() and link.resolve() == REPO):
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(REPO)
+    return root
 
 
 class OvnLab:
@@ -557,216 +598,6 @@ def _is_our_process(pid: int, pidfile: str) -> bool:
     return state != "Z" and os.fsencode(f"--pidfile={pidfile}") in cmdline
 
 
-# ------------------------------------------------------------ trace parsing
-
-# Actions that build a new packet rather than forwarding the traced one.
-GENERATORS = frozenset({"arp", "nd_ns", "nd_na", "icmp4", "icmp6", "tcp_reset", "sctp_abort"})
-
-IP4_FIELDS = frozenset({"ip4.src", "ip4.dst", "arp.spa", "arp.tpa"})
-MAC_FIELDS = frozenset({"eth.src", "eth.dst", "arp.sha", "arp.tha", "nd.sll", "nd.tll"})
-
-ASSIGN_RE = re.compile(r"^([a-z][\w.]*(?:\[[\d.]+\])?) = (.+)$")
-OUTPUT_RE = re.compile(r'^output\("(.+)"\)$')
-# ct_snat(ip4.src=1.2.3.4), ct_dnatin_czone(ip6.dst=fd00::1), ...
-NAT_RE = re.compile(r"^ct_([sd])nat\w*\((ip[46]\.(?:src|dst))=([^)]+)\)")
-LB_ACTION_RE = re.compile(r"^ct_lb(?:_mark)?(?:\((.*)\))?;$")
-COMMENT_RE = re.compile(r"\s*/\*.*?\*/")
-
-
-@dataclasses.dataclass
-class _Node:
-    text: str
-    children: list[_Node] | None = None  # None for a leaf line
-
-
-def _split_trace(text: str) -> tuple[str, str, str]:
-    """Split ``ovn-trace --summary --minimal`` output into flow, summary, minimal."""
-    flow, newline, rest = text.partition("\n")
-    summary, found, minimal = rest.partition("# Minimal trace.\n")
-    if not (newline and found and summary.startswith("# Summary trace.\n")):
-        raise OvnLabError("unexpected ovn-trace output (expected --summary --minimal):\n" + text)
-    return flow.removeprefix("# "), summary.removeprefix("# Summary trace.\n"), minimal
-
-
-def _parse_tree(text: str) -> list[_Node]:
-    """ovn-trace prints nested nodes as ``name {`` ... ``};`` blocks and leaves
-    as ``name;`` lines, one per line."""
-    root: list[_Node] = []
-    stack = [root]
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        if line in ("}", "};"):
-            if len(stack) == 1:
-                raise OvnLabError("unbalanced braces in ovn-trace output:\n" + text)
-            stack.pop()
-        elif line.endswith(" {"):
-            node = _Node(COMMENT_RE.sub("", line[:-2]).strip(), [])
-            stack[-1].append(node)
-            stack.append(node.children)
-        else:
-            stack[-1].append(_Node(line))
-    return root
-
-
-def _lb_actions(nodes: list[_Node]) -> list[list[str]]:
-    """Backends of every ct_lb/ct_lb_mark action in the summary, in order.
-
-    The summary shows the action as the flow has it, e.g.
-    ``ct_lb_mark(backends=10.0.0.5:8080,10.0.0.6:8080);``, followed by the
-    ovn-trace node for its effect; the minimal trace keeps only the latter.
-    """
-    found = []
-    for node in nodes:
-        if node.children is not None:
-            found += _lb_actions(node.children)
-        elif match := LB_ACTION_RE.match(node.text):
-            args = match.group(1) or ""
-            backends = re.search(r"backends=([^;)]*)", args)
-            found.append(backends.group(1).split(",") if backends else [])
-    return found
-
-
-def _split_backend(backend: str) -> tuple[str, str | None]:
-    """"10.0.0.5:8080" / "[fd00::5]:8080" / "10.0.0.5" -> (ip, port or None)."""
-    if backend.startswith("[") and "]" in backend:
-        ip, port = backend[1:].split("]", 1)
-        return ip, port.removeprefix(":") or None
-    if backend.count(":") == 1:
-        ip, port = backend.split(":")
-        return ip, port
-    return backend, None
-
-
-def _normalise(field: str, value: str) -> str:
-    """ovn-trace prints values copied from registers in hex (``arp.tpa =
-    0x64410001``); show addresses the usual way."""
-    if value.startswith("0x"):
-        number = int(value, 16)
-        if field in IP4_FIELDS and number < 1 << 32:
-            return str(ipaddress.IPv4Address(number))
-        if field in MAC_FIELDS and number < 1 << 48:
-            return ":".join(f"{number:012x}"[i : i + 2] for i in range(0, 12, 2))
-    return value
-
-
-@dataclasses.dataclass
-class _PathState:
-    fields: dict[str, str] = dataclasses.field(default_factory=dict)
-    snat: tuple[str, ...] = ()
-    dnat: tuple[str, ...] = ()
-    generated_by: str | None = None
-
-    def copy(self) -> _PathState:
-        return dataclasses.replace(self, fields=dict(self.fields))
-
-
-class _MinimalWalker:
-    """Follows the --minimal tree, keeping the header fields of each branch.
-
-    In --minimal output only field changes, outputs, "***" errors and the
-    nodes that fork the packet survive; a fork's changes (ct_snat(...),
-    ct_lb, clone, arp, ...) apply to its block only.
-    """
-
-    def __init__(self, flow: str, lb_actions: list[list[str]], lb_dst: str | None) -> None:
-        head, *pairs = flow.split(",")
-        self.flow_fields = dict(p.split("=", 1) for p in pairs if "=" in p)
-        # "tcp,..." / "udp6,..." name the L4 protocol whose dst ct_lb rewrites.
-        self.l4 = head.removesuffix("6") if head.removesuffix("6") in ("tcp", "udp", "sctp") else None
-        self.lb_actions = lb_actions
-        self.lb_dst = lb_dst
-        self.lb_seen = 0
-        self.paths: list[TracePath] = []
-        self.arp_requests: list[ArpRequest] = []
-        self.lb_backends: list[list[str]] = []
-        self.errors: list[str] = []
-        self.snat: list[str] = []
-        self.dnat: list[str] = []
-
-    def walk(self, nodes: list[_Node], state: _PathState) -> list[TracePath]:
-        """Walk ``nodes`` under ``state`` (modified in place); return the
-        outputs reached."""
-        reached = []
-        for node in nodes:
-            if node.children is None:
-                reached += self._leaf(node.text.removesuffix(";"), state)
-                continue
-            inner = state.copy()
-            name = re.match(r"[\w.]*", node.text).group(0)
-            if name in GENERATORS:
-                inner.generated_by = name
-                inner.snat = inner.dnat = ()
-                outputs = self.walk(node.children, inner)
-                if name == "arp":
-                    self.arp_requests.append(
-                        ArpRequest(
-                            target_ip=inner.fields.get("arp.tpa", "?"),
-                            sender_ip=inner.fields.get("arp.spa", "?"),
-                            ports=tuple(p.port for p in outputs),
-                        )
-                    )
-                reached += outputs
-                continue
-            if name.startswith("ct_lb"):
-                self._load_balance(inner)
-            elif nat := NAT_RE.match(node.text):
-                kind, field, address = nat.groups()
-                inner.fields[field] = address
-                self._add_nat(inner, kind, address)
-            reached += self.walk(node.children, inner)
-        return reached
-
-    def _leaf(self, text: str, state: _PathState) -> list[TracePath]:
-        if output := OUTPUT_RE.match(text):
-            path = TracePath(output.group(1), dict(state.fields), state.snat, state.dnat, state.generated_by)
-            self.paths.append(path)
-            return [path]
-        if text == "ip.ttl--":
-            ttl = state.fields.get("ip.ttl", self.flow_fields.get("nw_ttl"))
-            if ttl is not None:
-                state.fields["ip.ttl"] = str(int(ttl) - 1)
-        elif assign := ASSIGN_RE.match(text):
-            field, value = assign.groups()
-            state.fields[field] = _normalise(field, value)
-        elif text.startswith("*** "):
-            self.errors.append(text[4:])
-        return []
-
-    def _load_balance(self, state: _PathState) -> None:
-        """ovn-trace does not print the backend ct_lb picks.  Mirror its
-        choice: the first backend whose IP is --lb-dst's, once per trace;
-        a ct_lb without backends takes --lb-dst as is; otherwise random."""
-        backends = self.lb_actions[self.lb_seen] if self.lb_seen < len(self.lb_actions) else []
-        self.lb_seen += 1
-        self.lb_backends.append(backends)
-        chosen = None
-        if self.lb_dst and backends:
-            wanted_ip = _split_backend(self.lb_dst)[0]
-            chosen = next((b for b in backends if _split_backend(b)[0] == wanted_ip), None)
-            if chosen:
-                self.lb_dst = None
-        elif self.lb_dst:
-            chosen = self.lb_dst
-        if chosen:
-            ip, port = _split_backend(chosen)
-            state.fields["ip6.dst" if ":" in ip else "ip4.dst"] = ip
-            if port and self.l4:
-                state.fields[f"{self.l4}.dst"] = port
-            self._add_nat(state, "d", chosen)
-
-    def _add_nat(self, state: _PathState, kind: str, address: str) -> None:
-        if kind == "s":
-            state.snat += (address,)
-            target = self.snat
-        else:
-            state.dnat += (address,)
-            target = self.dnat
-        if state.generated_by is None and address not in target:
-            target.append(address)
-
-
 # ---------------------------------------------------------------------- CLI
 
 
@@ -813,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
             result = lab.trace(args.datapath, args.microflow, ct=args.ct, lb_dst=args.lb_dst)
             print(result.summary, end="")
             print("verdict: " + result.verdict())
+            for request in result.arp_requests:
+                print(f"hint: to forward it, record the next hop's MAC: learn-mac ROUTER_PORT {request.target_ip} MAC")
     except OvnLabError as exc:
         print(f"ovn_lab: error: {exc}", file=sys.stderr)
         return 1

@@ -577,6 +577,12 @@ class TraceOutput(object):
 
 
 class TraceResult(object):
+    """What ``parse_trace`` read from one ovn-trace run.
+
+    tools/ovn_lab.py (the lab of the tests and ``make demo``) reads traces with
+    this parser too, so that the lab and network_trace cannot disagree.
+    """
+
     def __init__(self, flow, summary, minimal):
         self.flow = flow
         self.summary = summary
@@ -598,9 +604,19 @@ class TraceResult(object):
         """port -> header fields assigned on the way to it, for the traced packet."""
         return dict((out.port, dict(out.fields)) for out in self.reached if out.generated_by is None)
 
+    @property
+    def generated(self):
+        """Outputs of the packets the pipeline built (ARP requests, ICMP errors, TCP resets, ...)."""
+        return [out for out in self.reached if out.generated_by is not None]
+
+    @property
+    def dropped(self):
+        """The traced packet went nowhere, and not because the router waits for an ARP reply."""
+        return not self.outputs and not self.arp_requests
+
     def verdict(self):
         """What happened, in one line."""
-        generated = [out for out in self.reached if out.generated_by is not None]
+        generated = self.generated
         if self.outputs:
             text = "forwarded to " + ", ".join(self.outputs)
             if self.snat:
