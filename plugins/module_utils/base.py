@@ -148,6 +148,8 @@ class OvnModule(KubedcModule):
     projects_key = None
     # The option of a projects entry that names the project (project_network: ``name``).
     project_field = "project"
+    # Whether exclusive, with the projects form, removes the projects the list does not name.
+    prunes_projects = False
 
     def project_groups(self):
         """``[(label, project, params)]``, one per entry of the projects form, or None.
@@ -187,9 +189,24 @@ class OvnModule(KubedcModule):
             with about(label, project):
                 wants.append(resource.validate())
             resources.append(resource)
-        scope = connection.NbScope.union([r.scope(w) for r, w in zip(resources, wants)])
-        session = connection.connect(self.params, scope)
+        scopes = [r.scope(w) for r, w in zip(resources, wants)]
+        pruning = self.params.get("exclusive") and self.params.get("state", "present") == "present" and self.prunes_projects
+        if pruning:
+            scopes.append(self.resource_class.managed_scope())
+        session = connection.connect(self.params, connection.NbScope.union(scopes))
         try:
+            if pruning:
+                groups = list(groups)
+                declared = set(project for _label, project, _params in groups)
+                for names in self.resource_class.managed_projects_of(session):
+                    if names.namespace in declared:
+                        continue
+                    params = dict(self.params, projects=None, state="absent", organization=names.organization, name=names.project)
+                    resource = self.resource_class(params, reservations)
+                    with about("exclusive", names.namespace):
+                        wants.append(resource.validate())
+                    resources.append(resource)
+                    groups.append(("exclusive", names.namespace, params))
             haves, plans = [], []
             for (label, project, _params), resource, want in zip(groups, resources, wants):
                 with about(label, project):
@@ -203,7 +220,7 @@ class OvnModule(KubedcModule):
         finally:
             session.close()
         before, after, removed = [], [], []
-        for (label, project, _params), resource, want, have, part in zip(groups, resources, wants, haves, plans):
+        for (label, project, params), resource, want, have, part in zip(groups, resources, wants, haves, plans):
             for collected, found in ((before, resource.describe(have)), (after, resource.outcome(want, have, part, values))):
                 if isinstance(found, list):
                     collected.extend(found)
@@ -211,10 +228,12 @@ class OvnModule(KubedcModule):
                     collected.append(found)
             if self.list_key is not None:
                 removed.extend("{0}/{1}".format(project, name) for name in resource.removed(want, have))
+            elif label == "exclusive" and have.exists:
+                removed.append(dict(organization=params["organization"], name=params["name"], namespace=project))
         key = self.list_key or self.projects_key
         result = dict(changed=plan.changed, commands=plan.describe())
         result[key] = after
-        if self.list_key is not None:
+        if self.list_key is not None or pruning:
             result["removed"] = removed
         if self.diff_mode:
             result["diff"] = dict(before={key: before}, after={key: after})
@@ -293,6 +312,13 @@ class PlatformModule(OvnModule):
 
         def prune(objects):
             pruned = []
+            if project_pruning:
+                declared = set((params["organization"], params["name"]) for _label, _project, params in groups)
+                for organization, name in self.kube_resource_class.managed_projects(objects):
+                    if (organization, name) not in declared:
+                        params = dict(self.params, projects=None, state="absent", organization=organization, name=name)
+                        pruned.append(kube_resource.KubeStep(self.kube_resource_class(params), [("exclusive", "{0}-{1}".format(organization, name))],
+                                                             pruned=True))
             for label, project, params, found in prunable:
                 names = project_names(params["organization"], params["project"], "project")
                 declared = set(step.want["name"] for step in found)
@@ -304,7 +330,8 @@ class PlatformModule(OvnModule):
                         pruned.append(kube_resource.KubeStep(self.kube_resource_class(item), where + [(self.list_key, name)], pruned=True))
             return pruned
 
-        steps = kube_resource.converge(steps, self.params, self.check_mode, prune=prune if prunable else None)
+        project_pruning = self.prunes_projects and self.params.get("exclusive") and self.params.get("state", "present") == "present"
+        steps = kube_resource.converge(steps, self.params, self.check_mode, prune=prune if prunable or project_pruning else None)
         commands, views, before, after, removed = [], [], [], [], []
         for step in steps:
             commands.extend(step.commands)
@@ -314,6 +341,9 @@ class PlatformModule(OvnModule):
                     side.append(entry)
             if step.after is not None:
                 views.append(step.resource.view(step.objects, step.want, step.after))
+            elif step.have is not None and step.changes and self.prunes_projects:
+                if step.pruned:
+                    removed.append(step.identity())
             elif step.have is not None and step.changes:
                 ident = step.identity()
                 # As on ovn: the name in the list form, project/name in the projects form.
@@ -321,7 +351,7 @@ class PlatformModule(OvnModule):
         key = self.list_key or self.projects_key
         result = dict(changed=bool(commands), commands=commands)
         result[key] = views
-        if self.list_key is not None:
+        if self.list_key is not None or project_pruning:
             result["removed"] = removed
         if self.diff_mode:
             result["diff"] = dict(before={key: before}, after={key: after})

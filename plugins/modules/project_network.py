@@ -107,6 +107,21 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  exclusive:
+    description:
+      - With O(projects) and O(state=present), also delete every project network the collection
+        made that the list does not name, in any organization - the list is then the whole
+        datacenter. RV(removed) names them.
+      - A project to delete that FIPs, load balancer bindings or rows the collection does not
+        manage still use is refused, naming them, and nothing is written; remove those first
+        (the datacenter roles prune a project's FIPs, bindings and EIPs before the project).
+      - With O(platform=kube_dc), deletes the C(Project)s the collection created (they carry the
+        label C(kubedc.network/managed-by=kubedc.network)) in any organization namespace; it
+        needs the right to list C(Project)s cluster-wide. The Kube-DC controller tears down each
+        project's namespace and everything in it.
+      - Only with O(projects).
+    type: bool
+    default: false
   cidr:
     description:
       - The project subnet, for example V(10.0.0.0/24). Required when O(state=present).
@@ -300,9 +315,21 @@ commands:
   type: list
   elements: str
   sample: ["create Logical_Router acme-prod", "create NAT snat 100.65.0.100 -> 10.0.0.0/24 in Logical_Router acme-prod"]
+removed:
+  description:
+    - With O(exclusive), the project networks the task deleted (or would delete in check mode)
+      because the list does not name them, each with its organization, name and namespace.
+  returned: when O(projects) and O(exclusive) are used
+  type: list
+  elements: dict
+  sample:
+    - organization: acme
+      name: staging
+      namespace: acme-staging
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.project_network import KubeProject
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import (
     ProjectNetwork,
@@ -328,6 +355,7 @@ class ProjectNetworkModule(PlatformModule):
         projects=dict(type="list", elements="dict", options=dict(
             ONE_PROJECT, organization=dict(type="str", required=True), name=dict(type="str", required=True),
         )),
+        exclusive=dict(type="bool", default=False),
         **ONE_PROJECT
     )
     module_kwargs = dict(
@@ -341,6 +369,12 @@ class ProjectNetworkModule(PlatformModule):
     result_key = "project_network"
     projects_key = "projects"
     project_field = "name"
+    prunes_projects = True
+
+    def run(self):
+        if self.params.get("exclusive") and self.params.get("projects") is None:
+            raise InvalidInput("exclusive", True, "applies to the projects form (projects), which names every project to keep")
+        return super(ProjectNetworkModule, self).run()
 
 
 def main():

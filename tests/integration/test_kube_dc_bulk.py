@@ -253,3 +253,22 @@ def test_end_to_end_with_the_kube_dc_controller(kube, kube_dc, ext_cloud):
     custom = client.CustomObjectsApi(kube.api_client())
     for plural in ("projects", "eips", "fips"):
         assert custom.list_cluster_custom_object("kube-dc.com", "v1", plural)["items"] == [], plural
+
+
+def test_exclusive_deletes_the_projects_the_list_no_longer_names(cluster):
+    projects = [dict(organization="acme", name=n, cidr="10.0.0.0/24") for n in ("prod", "web", "old")]
+    run_module("project_network", cluster.args(projects=projects))
+    # A Project made by hand (kubectl, say) is never the collection's to prune.
+    cluster.create("projects", "Project", "acme", "manual", {"cidrBlock": "10.9.0.0/24", "egressNetworkType": "cloud"})
+    kept = cluster.args(projects=projects[:1], exclusive=True)
+    for check in (True, False):
+        pruned = run_module("project_network", kept, check=check)
+        assert pruned["commands"] == ["delete kube-dc.com/v1 Project acme/old", "delete kube-dc.com/v1 Project acme/web"]
+        assert pruned["removed"] == [dict(organization="acme", name="old", namespace="acme-old"),
+                                     dict(organization="acme", name="web", namespace="acme-web")]
+    assert sorted(cluster.objects("projects", "acme")) == ["manual", "prod"]
+    again = run_module("project_network", kept)
+    assert again["changed"] is False and again["removed"] == []
+    with pytest.raises(ModuleFailed) as failed:
+        run_module("project_network", cluster.args(organization="acme", name="prod", cidr="10.0.0.0/24", exclusive=True))
+    assert failed.value.result["msg"].startswith("exclusive: True applies to the projects form (projects)")

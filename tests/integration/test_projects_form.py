@@ -158,3 +158,38 @@ def test_an_empty_list_asks_nothing_of_a_project_that_does_not_exist(lab, ext_cl
         result = lab.run(module, dict(exclusive=True, projects=[entry("gone", **{key: []})]), check=check)
         assert result["changed"] is False and result[key] == [] and result["removed"] == []
     assert lab.ovn.dump_nb() == start
+
+
+def test_exclusive_deletes_the_projects_the_list_no_longer_names(lab, ext_cloud, ext_public):
+    lab.run("project_network", dict(projects=[PROD, WEB, OTHER]))
+    # A router nobody declared (made by hand, or by Kube-OVN) is never the collection's to prune.
+    lab.ovn.nbctl("lr-add", "hand-made")
+    kept = dict(projects=[PROD], exclusive=True)
+    start = lab.ovn.dump_nb()
+    planned = lab.run("project_network", kept, check=True)
+    assert planned["removed"] == [dict(organization="acme", name="web", namespace="acme-web"),
+                                  dict(organization="beta", name="prod", namespace="beta-prod")]
+    assert "delete Logical_Router acme-web" in planned["commands"] and "delete Logical_Router beta-prod" in planned["commands"]
+    assert lab.ovn.dump_nb() == start, "check mode wrote to the NB"
+    pruned = lab.run("project_network", kept)
+    assert pruned["changed"] is True and pruned["removed"] == planned["removed"] and pruned["commands"] == planned["commands"]
+    assert [p["namespace"] for p in pruned["projects"]] == ["acme-prod"]
+    routers = lab.ovn.nbctl("--bare", "--columns=name", "list", "Logical_Router").split()
+    assert sorted(routers) == ["acme-prod", "hand-made"]
+    for check in (True, False):
+        again = lab.run("project_network", kept, check=check)
+        assert again["changed"] is False and again["removed"] == []
+    # The addresses the pruned projects held are free again: a new project may take them.
+    assert lab.run("project_network", dict(projects=[PROD, WEB]))["projects"][1]["default_gateway_ip"]
+
+
+def test_exclusive_refuses_a_project_something_still_uses(lab, projects):
+    lab.run("fip", dict(organization="acme", project="web", name="ssh", ip_address="10.0.0.11"))
+    start = lab.ovn.dump_nb()
+    for check in (False, True):
+        result = lab.fails("project_network", dict(projects=[PROD], exclusive=True), check=check)
+        assert result["msg"].startswith("exclusive (acme-web): "), result["msg"]
+        assert "fip" in result["msg"] and "ssh" in result["msg"], result["msg"]
+    assert lab.ovn.dump_nb() == start
+    assert lab.fails("project_network", dict(PROD, exclusive=True))["msg"].startswith(
+        "exclusive: True applies to the projects form (projects)")

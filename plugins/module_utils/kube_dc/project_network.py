@@ -20,7 +20,7 @@ namespace is gone too, which is when the controller has torn everything down.
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
-from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import KubeResource, refuse_options
+from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import MANAGED_BY, MANAGED_BY_KEY, KubeResource, refuse_options
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
 
@@ -32,10 +32,14 @@ DEFAULT_GATEWAY_EIP = "default-gw"
 OVN_ONLY = ("external_network", "default_gateway_ip", "gateway_chassis")
 
 
+API_VERSION = "kube-dc.com/v1"
+PLURAL = "projects"
+
+
 class KubeProject(KubeResource):
-    api_version = "kube-dc.com/v1"
+    api_version = API_VERSION
     kind = "Project"
-    plural = "projects"
+    plural = PLURAL
     managed = (CIDR, EGRESS, GW_LAN_IP)
     immutable = ((CIDR, "cidr"), (EGRESS, "egress_network_type"))
 
@@ -80,6 +84,12 @@ class KubeProject(KubeResource):
         # A project is named by its namespace, as on platform ovn (where the diff lists the router).
         names = want["names"]
         return dict(organization=names.organization, name=names.project, namespace=names.namespace)
+
+    @staticmethod
+    def managed_projects(objects):
+        """(organization, name) of every Project the collection created, in any organization."""
+        found = objects.list(API_VERSION, PLURAL, None, "{0}={1}".format(MANAGED_BY_KEY, MANAGED_BY))
+        return sorted((obj["metadata"]["namespace"], obj["metadata"]["name"]) for obj in found)
 
     def verify_ovn(self, objects, want, obj):
         view = self.view(objects, want, obj)

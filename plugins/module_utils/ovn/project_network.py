@@ -230,6 +230,30 @@ class ProjectNetwork(OvnResource):
     def read(self, session, want):
         return ProjectState(want["names"], session)
 
+    @staticmethod
+    def managed_scope():
+        """Every project network the collection made, with its rows: what exclusive may prune.
+
+        A datacenter file names its projects; the others are only known once read, so the
+        routers and switches are selected by their ownership, and a refinement adds each
+        found project's own port on the external switches."""
+        scope = NbScope()
+        for table in ("Logical_Router", "Logical_Switch"):
+            scope.by_external_id(table, KIND_KEY, KIND)
+
+        def refine(idl):
+            pairs = []
+            for names in managed_projects(idl.tables["Logical_Router"].rows.values()):
+                pairs.extend(external_network.gateway_switch_ports(names)(idl))
+            return pairs
+
+        scope.refine = refine
+        return scope
+
+    @staticmethod
+    def managed_projects_of(session):
+        return managed_projects(session.rows("Logical_Router"))
+
     # -- planning ---------------------------------------------------------
 
     def _choose_network(self, want, have):
@@ -608,3 +632,13 @@ class ProjectNetwork(OvnResource):
         )
         view.update(fields)
         return view
+
+
+def managed_projects(routers):
+    """The names of the projects whose routers the collection made, by their external_ids."""
+    found = []
+    for router in routers:
+        ids = router.external_ids
+        if is_ours(router) and ids.get(KIND_KEY) == KIND and ids.get(ORGANIZATION_KEY) and ids.get(PROJECT_KEY):
+            found.append(ProjectNames(ids[ORGANIZATION_KEY], ids[PROJECT_KEY]))
+    return sorted(found, key=lambda names: names.namespace)
