@@ -272,3 +272,12 @@ def test_exclusive_deletes_the_projects_the_list_no_longer_names(cluster):
     with pytest.raises(ModuleFailed) as failed:
         run_module("project_network", cluster.args(organization="acme", name="prod", cidr="10.0.0.0/24", exclusive=True))
     assert failed.value.result["msg"].startswith("exclusive: True applies to the projects form (projects)")
+
+
+def test_project_network_info_lists_the_labelled_projects(cluster):
+    projects = [dict(organization="acme", name=n, cidr="10.0.0.0/24") for n in ("prod", "web")]
+    made = run_module("project_network", cluster.args(projects=projects))["projects"]
+    cluster.create("projects", "Project", "acme", "manual", {"cidrBlock": "10.9.0.0/24", "egressNetworkType": "cloud"})
+    listed = run_module("project_network_info", dict(platform="kube_dc", kubeconfig=cluster.kube.kubeconfig))
+    assert listed["changed"] is False and listed["project_networks"] == made
+    assert run_module("project_network_info", dict(platform="kube_dc", kubeconfig=cluster.kube.kubeconfig, organization="beta"))["project_networks"] == []

@@ -193,3 +193,15 @@ def test_exclusive_refuses_a_project_something_still_uses(lab, projects):
     assert lab.ovn.dump_nb() == start
     assert lab.fails("project_network", dict(PROD, exclusive=True))["msg"].startswith(
         "exclusive: True applies to the projects form (projects)")
+
+
+def test_project_network_info_lists_what_the_collection_made(lab, ext_cloud, ext_public):
+    made = lab.run("project_network", dict(projects=[PROD, WEB, OTHER]))["projects"]
+    lab.ovn.nbctl("lr-add", "hand-made")
+    start = lab.ovn.dump_nb()
+    listed = lab.run("project_network_info", {})
+    assert listed["changed"] is False and listed["project_networks"] == made
+    assert lab.run("project_network_info", dict(organization="beta"))["project_networks"] == made[2:]
+    assert lab.ovn.dump_nb() == start
+    lab.run("project_network", dict(projects=[PROD], exclusive=True))
+    assert [p["namespace"] for p in lab.run("project_network_info", {})["project_networks"]] == ["acme-prod"]

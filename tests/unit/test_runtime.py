@@ -51,5 +51,7 @@ def test_every_module_documents_itself_fully():
         assert tasks and all(any(k.startswith(("kubedc.network.", "ansible.builtin.")) for k in t) for t in tasks), name
         # Modules that change things say what they changed; info modules only return data.
         assert info or "commands" in blocks["RETURN"], name
-        # A module returns its object under its own name (an info module: the name without _info).
-        assert (name[: -len("_info")] if info else name) in blocks["RETURN"], name
+        # A module returns its object under its own name (an info module: the name without _info,
+        # or its plural when it lists several).
+        base = name[: -len("_info")] if info else name
+        assert base in blocks["RETURN"] or (info and base + "s" in blocks["RETURN"]), name

@@ -20,6 +20,7 @@ namespace is gone too, which is when the controller has torn everything down.
 
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.kube.objects import KubeObjects
 from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import MANAGED_BY, MANAGED_BY_KEY, KubeResource, refuse_options
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network import project_names
@@ -112,3 +113,17 @@ class KubeProject(KubeResource):
             default_gateway_ip=((eip or {}).get("status") or {}).get("ipAddress"),
             ready=bool(status.get("ready")),
         )
+
+
+def gather_projects(params, organization=None):
+    """Every Project the collection created (of ``organization``), as project_network describes it."""
+    objects = KubeObjects(params, "list the Projects kubedc.network made")
+    found = []
+    for org, name in KubeProject.managed_projects(objects):
+        if organization is not None and org != organization:
+            continue
+        names = project_names(org, name)
+        obj = objects.get(API_VERSION, PLURAL, org, name)
+        if obj is not None:
+            found.append(KubeProject(dict(params, organization=org, name=name)).view(objects, dict(names=names), obj))
+    return found

@@ -30,7 +30,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.errors impor
 )
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import external_network, ipam
-from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.connection import NbScope, connect
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import (
     KIND_KEY,
     OBJECT_KEY,
@@ -53,6 +53,8 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import
 )
 
 KIND = "project_network"
+# The tables of a project's rows below its router and switch.
+PROJECT_TABLES = ("Logical_Router_Port", "Gateway_Chassis", "NAT", "Logical_Router_Static_Route", "Logical_Router_Policy", "Load_Balancer")
 DEFAULT_ROUTE = "0.0.0.0/0"
 ORGANIZATION_KEY = "kubedc:organization"
 PROJECT_KEY = "kubedc:project"
@@ -211,14 +213,7 @@ class ProjectNetwork(OvnResource):
         names = want["names"]
         scope = (
             NbScope()
-            .table(
-                "Logical_Router_Port",
-                "Gateway_Chassis",
-                "NAT",
-                "Logical_Router_Static_Route",
-                "Logical_Router_Policy",
-                "Load_Balancer",
-            )
+            .table(*PROJECT_TABLES)
             .fetch("Logical_Switch_Port")
             .by_name("Logical_Router", names.router)
             .by_name("Logical_Switch", names.switch)
@@ -237,9 +232,10 @@ class ProjectNetwork(OvnResource):
         A datacenter file names its projects; the others are only known once read, so the
         routers and switches are selected by their ownership, and a refinement adds each
         found project's own port on the external switches."""
-        scope = NbScope()
+        scope = NbScope().table(*PROJECT_TABLES).fetch("Logical_Switch_Port")
         for table in ("Logical_Router", "Logical_Switch"):
             scope.by_external_id(table, KIND_KEY, KIND)
+        external_network.catalog_scope(scope)
 
         def refine(idl):
             pairs = []
@@ -253,6 +249,7 @@ class ProjectNetwork(OvnResource):
     @staticmethod
     def managed_projects_of(session):
         return managed_projects(session.rows("Logical_Router"))
+
 
     # -- planning ---------------------------------------------------------
 
@@ -642,3 +639,14 @@ def managed_projects(routers):
         if is_ours(router) and ids.get(KIND_KEY) == KIND and ids.get(ORGANIZATION_KEY) and ids.get(PROJECT_KEY):
             found.append(ProjectNames(ids[ORGANIZATION_KEY], ids[PROJECT_KEY]))
     return sorted(found, key=lambda names: names.namespace)
+
+
+def gather_projects(params, organization=None):
+    """Every project network the collection made (of ``organization``), as project_network describes it."""
+    session = connect(params, ProjectNetwork.managed_scope())
+    try:
+        resource = ProjectNetwork(dict(params, state="present"))
+        return [resource.describe(ProjectState(names, session)) for names in managed_projects(session.rows("Logical_Router"))
+                if organization is None or names.organization == organization]
+    finally:
+        session.close()
