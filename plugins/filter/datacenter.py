@@ -22,12 +22,12 @@ def datacenter_summary(value, results):
     return datacenter.summary(value, results)
 
 
-def datacenter_plannable(value, networks=None, projects=None):
-    return datacenter.plannable(value, networks=networks, projects=projects)
+def datacenter_plannable(value, networks=None, projects=None, eips=None):
+    return datacenter.plannable(value, networks=networks, projects=projects, eips=eips)
 
 
-def datacenter_verify(value, networks, traces=None):
-    return datacenter.verify(value, networks, traces=traces)
+def datacenter_verify(value, networks, traces=None, checks=None):
+    return datacenter.verify(value, networks, traces=traces, checks=checks)
 
 
 class FilterModule(object):

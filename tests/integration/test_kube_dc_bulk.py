@@ -197,16 +197,16 @@ def test_bindings_list_form_and_pruning_only_what_the_module_bound(cluster):
     assert pruned["removed"] == ["api", "shop"]
     assert cluster.annotations("acme-prod", "shop") == {} and cluster.annotations("acme-prod", "api") == {}
     assert cluster.annotations("acme-prod", "legacy") == {prefix + "bind-on-default-gw-eip": "true"}
-    assert cluster.annotations("acme-prod", "web") == dict(MARK, **{prefix + "expose-route": "https",
-                                                                     prefix + "route-hostname": "web.acme.example.com"})
+    route = {prefix + "expose-route": "https", prefix + "route-hostname": "web.acme.example.com"}
+    assert cluster.annotations("acme-prod", "web") == dict(MARK, **route)
     gone = run_module("lb_binding", cluster.args(projects=[dict(organization="acme", project="prod")], exclusive=True))
     assert gone["removed"] == ["acme-prod/web"] and cluster.annotations("acme-prod", "web") == {}
     assert run_module("lb_binding", cluster.args(projects=[dict(organization="acme", project="prod")], exclusive=True))["changed"] is False
 
 
 def test_project_networks_projects_form(cluster):
-    projects = [dict(organization="acme", name="prod", cidr="10.0.0.0/24"), dict(organization="acme", name="web", cidr="10.0.1.0/24",
-                                                                                egress_network_type="public")]
+    projects = [dict(organization="acme", name="prod", cidr="10.0.0.0/24"),
+                dict(organization="acme", name="web", cidr="10.0.1.0/24", egress_network_type="public")]
     args = cluster.args(projects=projects)
     applied = run_module("project_network", args)
     assert applied["commands"] == ["create kube-dc.com/v1 Project acme/prod", "create kube-dc.com/v1 Project acme/web"]

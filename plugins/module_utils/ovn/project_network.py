@@ -250,7 +250,6 @@ class ProjectNetwork(OvnResource):
     def managed_projects_of(session):
         return managed_projects(session.rows("Logical_Router"))
 
-
     # -- planning ---------------------------------------------------------
 
     def _choose_network(self, want, have):
