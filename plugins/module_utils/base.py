@@ -151,6 +151,21 @@ class OvnModule(KubedcModule):
     # Whether exclusive, with the projects form, removes the projects the list does not name.
     prunes_projects = False
 
+    def pruning_projects(self):
+        """Whether this task deletes the projects its list does not name."""
+        return bool(self.prunes_projects and self.params.get("exclusive") and self.params.get("state", "present") == "present")
+
+    def bulk_result(self, changed, commands, objects, before, after, removed, pruning):
+        """The result of a list or projects form, the same on every platform."""
+        key = self.list_key or self.projects_key
+        result = dict(changed=changed, commands=commands)
+        result[key] = objects
+        if self.list_key is not None or pruning:
+            result["removed"] = removed
+        if self.diff_mode:
+            result["diff"] = dict(before={key: before}, after={key: after})
+        return result
+
     def project_groups(self):
         """``[(label, project, params)]``, one per entry of the projects form, or None.
 
@@ -190,7 +205,7 @@ class OvnModule(KubedcModule):
                 wants.append(resource.validate())
             resources.append(resource)
         scopes = [r.scope(w) for r, w in zip(resources, wants)]
-        pruning = self.params.get("exclusive") and self.params.get("state", "present") == "present" and self.prunes_projects
+        pruning = self.pruning_projects()
         if pruning:
             scopes.append(self.resource_class.managed_scope())
         session = connection.connect(self.params, connection.NbScope.union(scopes))
@@ -230,14 +245,7 @@ class OvnModule(KubedcModule):
                 removed.extend("{0}/{1}".format(project, name) for name in resource.removed(want, have))
             elif label == "exclusive" and have.exists:
                 removed.append(dict(organization=params["organization"], name=params["name"], namespace=project))
-        key = self.list_key or self.projects_key
-        result = dict(changed=plan.changed, commands=plan.describe())
-        result[key] = after
-        if self.list_key is not None or pruning:
-            result["removed"] = removed
-        if self.diff_mode:
-            result["diff"] = dict(before={key: before}, after={key: after})
-        return result
+        return self.bulk_result(plan.changed, plan.describe(), after, before, after, removed, pruning)
 
 
 class PlatformModule(OvnModule):
@@ -294,9 +302,15 @@ class PlatformModule(OvnModule):
             return [kube_resource.KubeStep(self.kube_resource_class(params), where)]
         steps = []
         for index, entry in enumerate(params.get(self.list_key) or []):
-            item = self.kube_item_params(params, entry)
-            steps.append(kube_resource.KubeStep(self.kube_resource_class(item), where + [("{0}[{1}]".format(self.list_key, index), entry.get("name"))]))
+            steps.append(self.kube_item_step(label, project, params, entry, "{0}[{1}]".format(self.list_key, index)))
         return steps
+
+    def kube_item_step(self, label, project, params, entry, item_label):
+        """The step of one entry of a list. Removed, it is named as on ovn: by its name in the
+        list form, as ``<project>/<name>`` in the projects form."""
+        where = ([(label, project)] if label else []) + [(item_label, entry["name"])]
+        removal = "{0}/{1}".format(project, entry["name"]) if label else entry["name"]
+        return kube_resource.KubeStep(self.kube_resource_class(self.kube_item_params(params, entry)), where, removal=removal)
 
     def run_kube_groups(self, groups):
         """Converge several kube_dc objects in one task: every one validated, read and
@@ -310,27 +324,26 @@ class PlatformModule(OvnModule):
             if self.list_key is not None and params.get("exclusive") and params.get("state", "present") == "present":
                 prunable.append((label, project, params, found))
 
+        project_pruning = self.pruning_projects()
+
         def prune(objects):
             pruned = []
             if project_pruning:
                 declared = set((params["organization"], params["name"]) for _label, _project, params in groups)
                 for organization, name in self.kube_resource_class.managed_projects(objects):
                     if (organization, name) not in declared:
+                        namespace = "{0}-{1}".format(organization, name)
                         params = dict(self.params, projects=None, state="absent", organization=organization, name=name)
-                        pruned.append(kube_resource.KubeStep(self.kube_resource_class(params), [("exclusive", "{0}-{1}".format(organization, name))],
-                                                             pruned=True))
+                        pruned.append(kube_resource.KubeStep(self.kube_resource_class(params), [("exclusive", namespace)],
+                                                             removal=dict(organization=organization, name=name, namespace=namespace)))
             for label, project, params, found in prunable:
-                names = project_names(params["organization"], params["project"], "project")
+                namespace = project_names(params["organization"], params["project"], "project").namespace
                 declared = set(step.want["name"] for step in found)
-                probe = self.kube_resource_class(self.kube_item_params(params, {"name": "-"}))
-                for name in probe.managed_names(objects, names.namespace):
+                for name in self.kube_resource_class.managed_names(objects, namespace):
                     if name not in declared:
-                        item = self.kube_item_params(params, {"name": name, "state": "absent"})
-                        where = [(label, project)] if label else []
-                        pruned.append(kube_resource.KubeStep(self.kube_resource_class(item), where + [(self.list_key, name)], pruned=True))
+                        pruned.append(self.kube_item_step(label, project, params, {"name": name, "state": "absent"}, self.list_key))
             return pruned
 
-        project_pruning = self.prunes_projects and self.params.get("exclusive") and self.params.get("state", "present") == "present"
         steps = kube_resource.converge(steps, self.params, self.check_mode, prune=prune if prunable or project_pruning else None)
         commands, views, before, after, removed = [], [], [], [], []
         for step in steps:
@@ -341,18 +354,6 @@ class PlatformModule(OvnModule):
                     side.append(entry)
             if step.after is not None:
                 views.append(step.resource.view(step.objects, step.want, step.after))
-            elif step.have is not None and step.changes and self.prunes_projects:
-                if step.pruned:
-                    removed.append(step.identity())
-            elif step.have is not None and step.changes:
-                ident = step.identity()
-                # As on ovn: the name in the list form, project/name in the projects form.
-                removed.append("{0}/{1}".format(ident["namespace"], ident["name"]) if step.where and step.where[0][0].startswith("projects") else ident["name"])
-        key = self.list_key or self.projects_key
-        result = dict(changed=bool(commands), commands=commands)
-        result[key] = views
-        if self.list_key is not None or project_pruning:
-            result["removed"] = removed
-        if self.diff_mode:
-            result["diff"] = dict(before={key: before}, after={key: after})
-        return result
+            elif step.have is not None and step.changes and step.removal is not None:
+                removed.append(step.removal)
+        return self.bulk_result(bool(commands), commands, views, before, after, removed, project_pruning)

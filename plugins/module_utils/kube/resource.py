@@ -137,9 +137,10 @@ class KubeResource(object):
         names = want["names"]
         return dict(organization=names.organization, project=names.project, namespace=names.namespace, name=want["name"])
 
-    def managed_names(self, objects, namespace):
+    @classmethod
+    def managed_names(cls, objects, namespace):
         """The names of the objects of this kind in ``namespace`` that the collection made."""
-        found = objects.list(self.api_version, self.plural, namespace, "{0}={1}".format(MANAGED_BY_KEY, MANAGED_BY))
+        found = objects.list(cls.api_version, cls.plural, namespace, "{0}={1}".format(MANAGED_BY_KEY, MANAGED_BY))
         return sorted(obj["metadata"]["name"] for obj in found)
 
     def gone(self, objects, want):
@@ -198,13 +199,14 @@ class KubeStep(object):
     """One object of a task on its way: the resource, its want and have, the writes planned.
 
     ``where`` (``[("projects[0]", "acme-prod"), ("eips[1]", "web")]``) is how errors about
-    the object name it in a list form; the single form has none.
+    the object name it in a list form; the single form has none. ``removal`` is how the
+    result's ``removed`` names it once deleted (None: it is not listed there).
     """
 
-    def __init__(self, resource, where=(), pruned=False):
+    def __init__(self, resource, where=(), removal=None):
         self.resource = resource
         self.where = list(where)
-        self.pruned = pruned
+        self.removal = removal
         self.want = self.have = self.after = self.objects = None
         self.changes = []
         self.commands = []
@@ -260,7 +262,7 @@ def _about_all(where):
     return stack
 
 
-def converge(steps, params, check_mode, objects=None, prune=None):
+def converge(steps, params, check_mode, prune=None):
     """Converge the objects of ``steps`` together: all validated, then all read, planned
     and checked, before the first write, so a bad object or a refusal writes nothing.
     ``prune(objects)`` returns the steps of the objects to remove (exclusive), which are
@@ -269,9 +271,8 @@ def converge(steps, params, check_mode, objects=None, prune=None):
     """
     for step in steps:
         step.validate()
-    if objects is None:
-        first = steps[0] if steps else None
-        objects = KubeObjects(params, "{0} {1}".format(first.resource.kind, first.want["name"]) if first else "kube_dc")
+    first = steps[0] if steps else None
+    objects = KubeObjects(params, "{0} {1}".format(first.resource.kind, first.want["name"]) if first else "kube_dc")
     for step in steps:
         step.plan(objects)
     pruned = prune(objects) if prune else []

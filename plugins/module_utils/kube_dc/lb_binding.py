@@ -408,7 +408,8 @@ class KubeLbBinding(KubeResource):
         drift = vip_drift(router, namespace, address, obj, objects.endpoint_slices(namespace, name))
         verify.refuse_drift("Service {0}/{1}".format(namespace, name), drift)
 
-    def managed_names(self, objects, namespace):
+    @classmethod
+    def managed_names(cls, objects, namespace):
         """The Services of ``namespace`` the module bound (by its annotation)."""
         return sorted(svc["metadata"]["name"] for svc in objects.list("v1", "services", namespace)
                       if _annotations(svc).get(MANAGED_BY_KEY) == MANAGED_BY)

@@ -89,8 +89,7 @@ class KubeProject(KubeResource):
     @staticmethod
     def managed_projects(objects):
         """(organization, name) of every Project the collection created, in any organization."""
-        found = objects.list(API_VERSION, PLURAL, None, "{0}={1}".format(MANAGED_BY_KEY, MANAGED_BY))
-        return sorted((obj["metadata"]["namespace"], obj["metadata"]["name"]) for obj in found)
+        return [key for key, _obj in _managed(objects)]
 
     def verify_ovn(self, objects, want, obj):
         view = self.view(objects, want, obj)
@@ -115,15 +114,18 @@ class KubeProject(KubeResource):
         )
 
 
+def _managed(objects):
+    """((organization, name), Project) of every Project the collection created, sorted."""
+    found = objects.list(API_VERSION, PLURAL, None, "{0}={1}".format(MANAGED_BY_KEY, MANAGED_BY))
+    return sorted((((obj["metadata"]["namespace"], obj["metadata"]["name"]), obj) for obj in found), key=lambda pair: pair[0])
+
+
 def gather_projects(params, organization=None):
     """Every Project the collection created (of ``organization``), as project_network describes it."""
     objects = KubeObjects(params, "list the Projects kubedc.network made")
     found = []
-    for org, name in KubeProject.managed_projects(objects):
-        if organization is not None and org != organization:
-            continue
-        names = project_names(org, name)
-        obj = objects.get(API_VERSION, PLURAL, org, name)
-        if obj is not None:
-            found.append(KubeProject(dict(params, organization=org, name=name)).view(objects, dict(names=names), obj))
+    for (org, name), obj in _managed(objects):
+        if organization is None or org == organization:
+            view = KubeProject(dict(params, organization=org, name=name)).view(objects, dict(names=project_names(org, name)), obj)
+            found.append(view)
     return found

@@ -645,7 +645,7 @@ def gather_projects(params, organization=None):
     session = connect(params, ProjectNetwork.managed_scope())
     try:
         resource = ProjectNetwork(dict(params, state="present"))
-        return [resource.describe(ProjectState(names, session)) for names in managed_projects(session.rows("Logical_Router"))
+        return [resource.describe(ProjectState(names, session)) for names in ProjectNetwork.managed_projects_of(session)
                 if organization is None or names.organization == organization]
     finally:
         session.close()
