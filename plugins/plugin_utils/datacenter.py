@@ -209,8 +209,8 @@ def _plan_project(check, out, network_types, kube_dc, organization, path, projec
         if kube_dc:
             _refuse(check, "{0}.eips[{1}]".format(path, index), eip.get("name"), eip, ("address",))
         eips.append(_given(eip, ("name", "external_network_type", "address")))
-    # (path in the file, FIP) and (path of the service, binding) pairs: a FIP or binding made by a
-    # service is reported at the service.
+    # (path in the file, FIP) pairs and (path of the service, binding, service) triples: a FIP or
+    # binding made by a service is reported at the service.
     fips, bindings = [], []
     for index, fip in enumerate(project.get("fips") or []):
         fip_path = "{0}.fips[{1}]".format(path, index)
@@ -222,7 +222,7 @@ def _plan_project(check, out, network_types, kube_dc, organization, path, projec
     check.unique(path + ".fips", [fip for _path, fip in fips], "FIP of the project (services exposed by FIP included)")
     check.unique(path + ".services", project.get("services") or [], "service of the project")
     if kube_dc:
-        _kube_dc_sharing(check, project.get("services") or [], fips, bindings)
+        _kube_dc_sharing(check, fips, bindings)
     eip_names = set(e.get("name") for e in eips)
     for index, eip in enumerate(eips):
         check.label("{0}.eips[{1}].name".format(path, index), eip.get("name"))
@@ -234,13 +234,13 @@ def _plan_project(check, out, network_types, kube_dc, organization, path, projec
     scope = dict(organization=organization, project=name)
     out["eips"].append(dict(scope, eips=eips))
     out["fips"].append(dict(scope, fips=[fip for _path, fip in fips]))
-    out["bindings"].append(dict(scope, bindings=[binding for _path, binding in bindings]))
+    out["bindings"].append(dict(scope, bindings=[binding for _path, binding, _service in bindings]))
     out["counts"]["eips"] += len(eips)
     out["counts"]["fips"] += len(fips)
     out["counts"]["bindings"] += len(bindings)
 
 
-def _kube_dc_sharing(check, services, fips, bindings):
+def _kube_dc_sharing(check, fips, bindings):
     """What Kube-DC would refuse or leave pending once the objects exist, refused by path now.
 
     A binding is a Service's annotations, so one Service is exposed by one service of the file;
@@ -248,10 +248,9 @@ def _kube_dc_sharing(check, services, fips, bindings):
     can use it.
     """
     exposed = {}
-    for path, binding in bindings:
-        service = services[_index(path)]
-        first = exposed.setdefault(binding["name"], path)
-        if first == path or services[_index(first)].get("name") == service.get("name"):
+    for path, binding, service in bindings:
+        first, first_service = exposed.setdefault(binding["name"], (path, service))
+        if first == path or first_service.get("name") == service.get("name"):
             continue  # the same service entry twice: the services' own check names it
         where = path + (".service" if service.get("service") is not None else ".name")
         check.bad(where, service.get("name"), binding["name"], "is the Kubernetes Service of {0} too; on kube_dc a "
@@ -266,15 +265,11 @@ def _kube_dc_sharing(check, services, fips, bindings):
                       "alone (EIp ownershipType Exclusive)".format(held[eip]))
         else:
             held[eip] = path
-    for path, binding in bindings:
+    for path, binding, service in bindings:
         if binding.get("eip") in held:
-            check.bad(path + ".eip", services[_index(path)].get("name"), binding["eip"], "is held by the FIP {0}; on kube_dc "
+            check.bad(path + ".eip", service.get("name"), binding["eip"], "is held by the FIP {0}; on kube_dc "
                       "a FIP holds its EIP alone (EIp ownershipType Exclusive), so no Service can be bound to it".format(
                           held[binding["eip"]]))
-
-
-def _index(path):
-    return int(path.rsplit("[", 1)[1].rstrip("]"))
 
 
 def _fip(check, kube_dc, cidr, path, fip):
@@ -325,11 +320,11 @@ def _service(check, kube_dc, cidr, eips, fips, bindings, path, service):
         else:
             check.label(path + ".service", target, name)
         if expose == "route":
-            bindings.append((path, _route(check, path, name, service, target)))
+            bindings.append((path, _route(check, path, name, service, target), service))
             return
         eip = service.get("eip") or name
         _declare(eips, eip)
-        bindings.append((path, dict(name=target, eip=eip)))
+        bindings.append((path, dict(name=target, eip=eip), service))
         return
     # load_balancer: on a named EIP (by default one named after the service, declared with it
     # if the project does not list it) or, for several services behind one address, on the
@@ -342,7 +337,7 @@ def _service(check, kube_dc, cidr, eips, fips, bindings, path, service):
     _declare(eips, eip)
     binding = dict(name=name, eip=eip, protocol=service.get("protocol") or ("udp" if app == "udp" else "tcp"))
     binding.update(_given(service, ("port", "backends", "service", "service_port")))
-    bindings.append((path, binding))
+    bindings.append((path, binding, service))
 
 
 def _declare(eips, eip):
@@ -371,26 +366,15 @@ def _route(check, path, name, service, target):
         check.bad(path + ".tls_secret", name, service["tls_secret"], "and issuer are alternatives: the route's certificate "
                   "comes from the issuer or is the one in the secret")
     hostname = service.get("hostname")
-    if hostname is not None and not _is_hostname(hostname):
-        check.bad(path + ".hostname", name, hostname, "is not a DNS name: lower-case labels of letters, digits and '-' "
-                  "separated by dots, like shop.example.com")
+    if hostname is not None:
+        try:
+            validation.dns_name("hostname", hostname)
+        except InvalidInput:
+            check.bad(path + ".hostname", name, hostname, "is not a DNS name: lower-case labels of letters, digits and '-' "
+                      "separated by dots, like shop.example.com")
     binding = dict(name=target, expose_route=route)
     binding.update(_given(service, ROUTE_KEYS))
     return binding
-
-
-def _is_hostname(value):
-    if not isinstance(value, str):
-        return False
-    name = value[:-1] if value.endswith(".") else value
-    if not name or len(name) > 253:
-        return False
-    for label in name.split("."):
-        try:
-            validation.dns_label("hostname", label)
-        except InvalidInput:
-            return False
-    return True
 
 
 def plannable(plan_, networks=None, projects=None, eips=None):

@@ -20,6 +20,26 @@ def test_dns_label_refuses_naming_field_and_value(value):
     assert str(err.value).startswith("organization: %r " % (value,))
 
 
+@pytest.mark.parametrize("value,name", [("web.example.com", "web.example.com"), ("web.example.com.", "web.example.com"), ("a", "a")])
+def test_dns_name_accepts_and_drops_the_root_dot(value, name):
+    assert v.dns_name("hostname", value) == name
+
+
+@pytest.mark.parametrize("value,reason", [
+    ("", "is not a DNS name of at most 253 characters"),
+    (".", "is not a DNS name of at most 253 characters"),
+    (None, "is not a DNS name of at most 253 characters"),
+    (".".join(["a" * 63] * 4), "is not a DNS name of at most 253 characters"),
+    ("Web.example.com", "is not a DNS name: use lower-case labels"),
+    ("web..example.com", "is not a DNS name: use lower-case labels"),
+    ("*.example.com", "is not a DNS name: use lower-case labels"),
+])
+def test_dns_name_refuses_naming_field_and_value(value, reason):
+    with pytest.raises(InvalidInput) as err:
+        v.dns_name("hostname", value)
+    assert str(err.value).startswith("hostname: %r %s" % (value, reason)), str(err.value)
+
+
 @pytest.mark.parametrize(
     "value,reason",
     [

@@ -48,6 +48,21 @@ def dns_label(field, value):
     return value
 
 
+def dns_name(field, value):
+    """Return ``value`` without a trailing dot if it is a lower-case DNS name of RFC 1123
+    labels (at most 253 characters; no wildcard), else raise."""
+    name = value[:-1] if isinstance(value, str) and value.endswith(".") else value
+    if not isinstance(name, str) or not name or len(name) > 253:
+        raise InvalidInput(field, value, "is not a DNS name of at most 253 characters")
+    for label in name.split("."):
+        try:
+            dns_label(field, label)
+        except InvalidInput:
+            raise InvalidInput(field, value, "is not a DNS name: use lower-case labels of letters, digits and '-' "
+                               "separated by dots, like web.example.com")
+    return name
+
+
 def ipv4_network(field, value):
     """Parse a CIDR like ``10.0.0.0/24``; host bits must be zero."""
     try:

@@ -123,20 +123,6 @@ def _ports(obj):
     ]
 
 
-def _hostname(value):
-    """A lower-case DNS name of labels (the route's hostname; a wildcard is not one Kube-DC documents)."""
-    name = value[:-1] if value.endswith(".") else value
-    if len(name) > 253 or not name:
-        raise InvalidInput("hostname", value, "is not a DNS name of at most 253 characters")
-    for label in name.split("."):
-        try:
-            validation.dns_label("hostname", label)
-        except InvalidInput:
-            raise InvalidInput("hostname", value, "is not a DNS name: use lower-case labels of letters, digits and '-' "
-                               "separated by dots, like web.example.com")
-    return name
-
-
 def _ip_key(backend):
     """Sort key of an ``address:port`` backend: by address, as Kube-OVN lists them."""
     host = backend.rsplit(":", 1)[0].strip("[]")
@@ -276,7 +262,7 @@ class KubeLbBinding(KubeResource):
                 raise InvalidInput("route_port", port, "must be a port number from 1 to 65535")
             hostname = p.get("hostname")
             if hostname is not None:
-                hostname = _hostname(hostname)
+                hostname = validation.dns_name("hostname", hostname)
             values.update({
                 EXPOSE_ROUTE: route,
                 ROUTE_HOSTNAME: hostname,
