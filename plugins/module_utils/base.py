@@ -260,6 +260,10 @@ class PlatformModule(OvnModule):
 
     platforms = ("ovn", "kube_dc")
     kube_resource_class = None
+    # Platforms where the address is a property of a workload's pod template (calico, ack):
+    # platform -> a function taking the module and returning its result. They talk to the
+    # Kubernetes API only, like kube_dc, and have no list or projects form.
+    workload_platforms = {}
     # Whether the kube_dc resource can check its rows in the NB (the verify_ovn option).
     verifies_ovn = False
 
@@ -276,6 +280,8 @@ class PlatformModule(OvnModule):
             KubedcModule.check_libraries(self)
 
     def run(self):
+        if self.params.get("platform") in self.workload_platforms:
+            return self.workload_platforms[self.params["platform"]](self)
         if self.params.get("platform") != "kube_dc":
             return super(PlatformModule, self).run()
         groups = self.project_groups()
