@@ -104,6 +104,10 @@ options:
         address. This is refused while rows the collection does not manage (workload ports on
         the project switch, NAT rows or routes added by hand) are still attached, because
         deleting the router and switch would delete them too.
+      - With O(platform=kube_dc), V(absent) deletes the C(Project) and waits until the Kube-DC
+        controller has deleted its namespace and everything in it. This is refused, naming them,
+        while the namespace still has Pods, PersistentVolumeClaims or KubeVirt VirtualMachines
+        and VirtualMachineInstances; remove those first.
     type: str
     choices: [present, absent]
     default: present
@@ -118,7 +122,8 @@ options:
       - With O(platform=kube_dc), deletes the C(Project)s the collection created (they carry the
         label C(kubedc.network/managed-by=kubedc.network)) in any organization namespace; it
         needs the right to list C(Project)s cluster-wide. The Kube-DC controller tears down each
-        project's namespace and everything in it.
+        project's namespace and everything in it, so a project whose namespace still has
+        workloads is refused as with O(state=absent).
       - Only with O(projects).
     type: bool
     default: false

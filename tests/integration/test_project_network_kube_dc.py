@@ -7,6 +7,8 @@ writes and refuses. The controller's part (ready, namespace, default-gw EIP,
 and the NB rows) is tested with the kube_dc fixture.
 """
 
+import time
+
 import pytest
 
 from support import ModuleFailed, run_module
@@ -127,3 +129,35 @@ def test_end_to_end_with_the_controller_and_verify_ovn(kube, kube_dc, lab, ext_c
     gone = run_module("project_network", dict(platform="kube_dc", organization="acme", name="prod", state="absent", **connect))
     assert gone["changed"] is True and projects(kube) == []
     assert lab.ovn.nbctl("--bare", "--columns=name", "find", "Logical_Router", "name=acme-prod").strip() == ""
+
+
+def test_a_project_whose_namespace_has_workloads_is_not_deleted(kube, org):
+    # Kube-DC deletes the project namespace with the Project: a Pod there (a VM's launcher, a
+    # database) is named and the Project stays, in check mode, with state absent and with
+    # exclusive pruning alike; once it is gone the Project may go.
+    from kubernetes import client
+
+    run_module("project_network", dict(PROJECT, **org))
+    kube.namespace("acme-prod")
+    core = client.CoreV1Api(kube.api_client())
+    pod = {"metadata": {"name": "db-0"}, "spec": {"containers": [{"name": "db", "image": "postgres"}]}}
+    core.create_namespaced_pod("acme-prod", pod)
+    absent = dict(platform="kube_dc", organization="acme", name="prod", state="absent", wait=False, **org)
+    prune = dict(platform="kube_dc", projects=[], exclusive=True, wait=False, **org)
+    refusal = ("project network acme-prod still has workloads in its namespace: Pod db-0. Deleting the Project makes "
+               "Kube-DC delete the namespace and everything in it; remove them first.")
+    for args, label in ((absent, ""), (prune, "exclusive (acme-prod): ")):
+        for check in (True, False):
+            with pytest.raises(ModuleFailed) as failed:
+                run_module("project_network", args, check=check)
+            assert failed.value.result["msg"] == label + refusal
+            assert failed.value.result["workloads"] == ["Pod db-0"]
+    assert len(projects(kube)) == 1
+
+    core.delete_namespaced_pod("db-0", "acme-prod", grace_period_seconds=0)
+    # A real server keeps a deleted Pod until its kubelet confirms; with none, grace 0 removes it at once.
+    deadline = time.monotonic() + 60
+    while core.list_namespaced_pod("acme-prod").items and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert run_module("project_network", absent)["changed"] is True
+    assert projects(kube) == []

@@ -18,7 +18,7 @@ here before anything is written. Deleting waits until the project
 namespace is gone too, which is when the controller has torn everything down.
 """
 
-from ansible_collections.kubedc.network.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import Conflict, InvalidInput
 from ansible_collections.kubedc.network.plugins.module_utils.common import validation
 from ansible_collections.kubedc.network.plugins.module_utils.kube.objects import KubeObjects
 from ansible_collections.kubedc.network.plugins.module_utils.kube.resource import MANAGED_BY, MANAGED_BY_KEY, KubeResource, refuse_options
@@ -35,6 +35,16 @@ OVN_ONLY = ("external_network", "default_gateway_ip", "gateway_chassis")
 
 API_VERSION = "kube-dc.com/v1"
 PLURAL = "projects"
+# What deleting a Project would take down with its namespace and the collection did not make:
+# (api_version, plural, kind). Kinds the server does not serve (no KubeVirt) are skipped.
+WORKLOADS = (
+    ("v1", "pods", "Pod"),
+    ("v1", "persistentvolumeclaims", "PersistentVolumeClaim"),
+    ("kubevirt.io/v1", "virtualmachines", "VirtualMachine"),
+    ("kubevirt.io/v1", "virtualmachineinstances", "VirtualMachineInstance"),
+)
+# How many of them a refusal names.
+NAMED_WORKLOADS = 10
 
 
 class KubeProject(KubeResource):
@@ -63,12 +73,36 @@ class KubeProject(KubeResource):
         return want
 
     def check(self, objects, want, have):
+        if self.state == "absent" and have is not None:
+            self._refuse_workloads(objects, want)
         if self.state == "present" and have is None and objects.get("v1", "namespaces", None, want["namespace"]) is None:
             raise InvalidInput(
                 "organization", want["namespace"],
                 "has no namespace {0} on the Kubernetes API server: a Project lives in its organization's "
                 "namespace, so create the organization first".format(want["namespace"]),
             )
+
+    @staticmethod
+    def _refuse_workloads(objects, want):
+        """Refuse to delete a Project whose namespace still runs workloads or keeps volumes.
+
+        Kube-DC deletes the project namespace with the Project, and everything in it - as
+        on platform ovn, where deleting the router and switch would take the workloads'
+        ports, the collection refuses and names them; the user removes them first.
+        """
+        namespace = want["names"].namespace
+        found = []
+        for api_version, plural, kind in WORKLOADS:
+            for obj in objects.list(api_version, plural, namespace):
+                found.append("{0} {1}".format(kind, obj["metadata"]["name"]))
+        if not found:
+            return
+        named = ", ".join(found[:NAMED_WORKLOADS]) + (" and {0} more".format(len(found) - NAMED_WORKLOADS) if len(found) > NAMED_WORKLOADS else "")
+        raise Conflict(
+            "project network {0} still has workloads in its namespace: {1}. Deleting the Project makes Kube-DC delete "
+            "the namespace and everything in it; remove them first.".format(namespace, named),
+            workloads=found,
+        )
 
     def ready(self, obj):
         ready, why = super(KubeProject, self).ready(obj)
