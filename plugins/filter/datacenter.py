@@ -26,11 +26,15 @@ def datacenter_plannable(value, networks=None, projects=None, eips=None):
     return datacenter.plannable(value, networks=networks, projects=projects, eips=eips)
 
 
-def datacenter_verify(value, networks, traces=None, checks=None):
-    return datacenter.verify(value, networks, traces=traces, checks=checks)
+def datacenter_dropped(value, made):
+    return datacenter.dropped(value, made)
+
+
+def datacenter_verify(value, networks, traces=None, checks=None, made=None):
+    return datacenter.verify(value, networks, traces=traces, checks=checks, made=made)
 
 
 class FilterModule(object):
     def filters(self):
-        return dict(datacenter_plan=datacenter_plan, datacenter_plannable=datacenter_plannable, datacenter_summary=datacenter_summary,
-                    datacenter_verify=datacenter_verify)
+        return dict(datacenter_dropped=datacenter_dropped, datacenter_plan=datacenter_plan, datacenter_plannable=datacenter_plannable,
+                    datacenter_summary=datacenter_summary, datacenter_verify=datacenter_verify)

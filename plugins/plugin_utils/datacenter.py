@@ -439,6 +439,27 @@ def plannable(plan_, networks=None, projects=None, eips=None):
     return out
 
 
+def dropped(plan_, made):
+    """The plan, with the projects the collection made that the file no longer names.
+
+    ``made`` is the registered ``project_network_info`` result. Each such project gets an
+    empty entry in the EIP, FIP and binding lists, so that their tasks (with ``exclusive``)
+    remove everything of ours in it first, and is listed in ``dropped`` (organization and
+    name, as the projects form of project_network takes them), for the task that deletes
+    the project networks last and for the summary. A project check mode left out to be created (``deferred``) is declared too.
+    """
+    declared = set("{0}-{1}".format(p["organization"], p["name"]) for p in plan_["projects"])
+    declared.update(plan_.get("deferred") or [])
+    gone = []
+    for network in (made or {}).get("project_networks") or []:
+        if network["namespace"] not in declared:
+            gone.append(dict(organization=network["organization"], name=network["name"]))
+    out = dict(plan_, dropped=sorted(gone, key=lambda p: (p["organization"], p["name"])))
+    for kind in ("eips", "fips", "bindings"):
+        out[kind] = list(plan_[kind]) + [{"organization": p["organization"], "project": p["name"], kind: []} for p in out["dropped"]]
+    return out
+
+
 def summary(plan_, results):
     """What a run did or, in check mode, would do: per project, the objects created,
     changed and removed (removals first), and the totals.
@@ -503,6 +524,11 @@ def _changes(plan_, results):
             _insert(entry["changed"], kind, name)
         elif (kind, name) not in entry["created"] + entry["changed"]:
             _insert(entry["created"], kind, name)
+    # Projects the file no longer names go, whether or not the task that deletes them ran: it
+    # does not in check mode on ovn, where our FIPs and bindings in them, which a real run
+    # removes first, would still be there and refuse it.
+    for project in plan_.get("dropped") or []:
+        record("{0}-{1}".format(project["organization"], project["name"]), "removed", "project", "network")
     # Projects a check run could not plan yet: everything the file declares in them is new.
     for namespace in plan_.get("deferred") or []:
         if ("project", "network") not in projects.get(namespace, {}).get("created", []):
@@ -555,7 +581,7 @@ def _objects(side):
     return found
 
 
-def verify(plan_, networks, traces=None, checks=None):
+def verify(plan_, networks, traces=None, checks=None, made=None):
     """What differs between a datacenter file and the gathered networks of its projects.
 
     ``networks`` are the registered ``network_info`` results of the file's projects, and
@@ -572,6 +598,9 @@ def verify(plan_, networks, traces=None, checks=None):
     ``datacenter_plannable`` made of the project task's result. Every object those runs
     would create, change or remove is a difference, and so is a failed run; the projects
     are then not compared with ``networks`` (only their drift items count).
+
+    ``made`` (optional) is the registered ``project_network_info`` result: every project
+    network of the collection's that the file does not name is a difference too.
     """
     gathered = dict((result["network"]["namespace"], result["network"]) for result in _flat(networks) if "network" in result)
     problems = []
@@ -596,6 +625,8 @@ def verify(plan_, networks, traces=None, checks=None):
         for item in (network or {}).get("drift") or []:
             what = "; ".join(item.get("commands") or []) or item.get("error")
             problems.append("{0}: {1} drifted: {2}".format(namespace, item.get("declaration"), what))
+    for project in dropped(plan_, made)["dropped"] if made is not None else []:
+        problems.append("{0}-{1}: the project network exists and the file does not name it".format(project["organization"], project["name"]))
     for result in _flat(traces or []):
         if "network_trace" not in result and result.get("failed"):
             item = result.get("item") if isinstance(result.get("item"), dict) else {}

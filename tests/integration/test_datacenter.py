@@ -145,12 +145,38 @@ def test_plan_converge_rerun_prune_and_teardown(site, lab):
     assert shop not in lab.ovn.nbctl("list", "Load_Balancer")
     assert site.converge("--check", "--diff", changed=False)[-1] == "0 to create, 0 to change, 0 to remove."
 
+    # The file drops project web: verify names it, the plan removes its bindings and then it.
+    dropped = copy.deepcopy(changed)
+    dropped["kubedc_datacenter"]["organizations"][0]["projects"] = [prod]
+    site.write(dropped)
+    proc, recap = site.play("verify.yml")
+    assert proc.returncode != 0 and "acme-web: the project network exists and the file does not name it" in proc.stdout, proc.stdout[-4000:]
+    before_drop = lab.ovn.dump_nb()
+    plan = site.converge("--check", "--diff", changed=True)
+    assert lab.ovn.dump_nb() == before_drop
+    assert plan == [
+        "acme-web:",
+        "  remove binding http", "  remove binding metrics", "  remove project network",
+        "0 to create, 0 to change, 3 to remove.",
+    ]
+    # Its workload is still attached: the run removes the bindings and refuses the project, by name.
+    proc, recap = site.play("site.yml")
+    assert proc.returncode != 0 and re.search(r"project network acme-web still has rows that kubedc.network does not manage: "
+                                              r"[^\n]*Logical_Switch_Port web-1", proc.stdout), proc.stdout[-4000:]
+    lab.ovn.nbctl("lsp-del", "web-1")
+    assert site.converge("--check", "--diff", changed=True) == ["acme-web:", "  remove project network", "0 to create, 0 to change, 1 to remove."]
+    site.converge(changed=True)
+    assert "acme-web" not in lab.ovn.nbctl("list", "Logical_Router")
+    assert site.converge("--check", "--diff", changed=False)[-1] == "0 to create, 0 to change, 0 to remove."
+    lab.workload_port(project["switch"], "ops", "0a:00:00:00:10:0d", "10.0.0.13")
+    proc, recap = site.play("verify.yml")
+    assert proc.returncode == 0 and "1 project(s), 1 EIP(s), 2 FIP(s) and 0 binding(s) as declared, no drift" in proc.stdout, proc.stdout[-4000:]
+
     # The workloads go first (the project refuses to take ports it does not manage with it).
     proc, recap = site.play("teardown.yml")
     assert proc.returncode != 0 and re.search(r"still has rows that kubedc.network does not manage: [^\n]*Logical_Switch_Port bastion",
                                               proc.stdout), proc.stdout[-4000:]
-    lab.ovn.nbctl("lsp-del", "bastion", "--", "lsp-del", "shop-1", "--", "lsp-del", "shop-2", "--", "lsp-del", "admin",
-                  "--", "lsp-del", "web-1")
+    lab.ovn.nbctl("lsp-del", "bastion", "--", "lsp-del", "shop-1", "--", "lsp-del", "shop-2", "--", "lsp-del", "admin", "--", "lsp-del", "ops")
     proc, recap = site.play("teardown.yml")
     assert proc.returncode == 0 and recap[3] == 0, proc.stdout[-6000:]
     assert lab.ovn.dump_nb() == empty, "teardown left rows behind"

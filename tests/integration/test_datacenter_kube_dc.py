@@ -9,6 +9,7 @@ owner: it creates the LoadBalancer Services once their project namespaces exist.
 """
 
 import os
+import time
 
 import pytest
 import yaml
@@ -135,6 +136,28 @@ def test_converge_rerun_prune_verify_and_teardown_on_kube_dc(site, kube):
     assert MARK_KEY not in annotations(core, "metrics") and PREFIX + "bind-on-default-gw-eip" not in annotations(core, "metrics")
     assert annotations(core, "other") == {PREFIX + "bind-on-default-gw-eip": "true"}
     assert names(kube, "eips") == ["acme-prod/db", "acme-prod/default-gw", "acme-prod/ssh", "acme-web/default-gw"]
+
+    # Drop project web: verify names it; while a Pod runs in its namespace the plan and the run
+    # refuse it by name (Kube-DC would delete the namespace with the Project); then it goes.
+    site.write(datacenter(old=False, web=False))
+    proc, recap = site.play("verify.yml")
+    assert proc.returncode != 0 and "acme-web: the project network exists and the file does not name it" in proc.stdout, proc.stdout[-5000:]
+    core.create_namespaced_pod("acme-web", {"metadata": {"name": "api-0"}, "spec": {"containers": [{"name": "api", "image": "api"}]}})
+    for options in (("--check", "--diff"), ()):
+        proc, recap = site.play("site.yml", *options)
+        assert proc.returncode != 0 and "project network acme-web still has workloads in its namespace: Pod api-0" in proc.stdout, \
+            proc.stdout[-5000:]
+    assert names(kube, "projects") == ["acme/prod", "acme/web"]
+    core.delete_namespaced_pod("api-0", "acme-web", grace_period_seconds=0)
+    deadline = time.monotonic() + 60
+    while core.list_namespaced_pod("acme-web").items and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert site.converge("--check", "--diff", changed=True) == ["acme-web:", "  remove project network", "0 to create, 0 to change, 1 to remove."]
+    site.converge(changed=True)
+    assert names(kube, "projects") == ["acme/prod"] and names(kube, "eips") == ["acme-prod/db", "acme-prod/default-gw", "acme-prod/ssh"]
+    assert site.converge("--check", "--diff", changed=False)[-1] == "0 to create, 0 to change, 0 to remove."
+    proc, recap = site.play("verify.yml")
+    assert proc.returncode == 0 and recap[3] == 0, proc.stdout[-5000:]
 
     # Teardown: no Project, EIp or FIp of ours is left, and no Service is deleted by it.
     proc, recap = site.play("teardown.yml")

@@ -540,3 +540,49 @@ def test_plannable_defers_the_fips_and_bindings_on_an_eip_still_to_be_created():
         "shalb-prod: EIP postgres is declared and missing",
         "shalb-prod: FIP jump is declared and missing",
     ]
+
+
+def _made(*namespaces):
+    found = []
+    for namespace in namespaces:
+        organization, name = namespace.split("-", 1)
+        found.append(dict(organization=organization, name=name, namespace=namespace, cidr="10.0.0.0/24"))
+    return dict(changed=False, project_networks=found)
+
+
+def test_dropped_adds_the_projects_the_file_no_longer_names_for_removal():
+    plan = datacenter.plan(example())
+    untouched = copy.deepcopy(plan)
+    made = _made("acme-prod", "acme-web", "acme-old", "initech-lab")
+    out = datacenter.dropped(plan, made)
+    assert out["dropped"] == [dict(organization="acme", name="old"), dict(organization="initech", name="lab")]
+    for kind in ("eips", "fips", "bindings"):
+        assert out[kind][:len(plan[kind])] == plan[kind]
+        assert out[kind][len(plan[kind]):] == [{"organization": "acme", "project": "old", kind: []},
+                                               {"organization": "initech", "project": "lab", kind: []}]
+    assert plan == untouched, "the plan itself changed"
+    # A project check mode left out, to be created, is named by the file.
+    deferred = dict(plan, projects=[p for p in plan["projects"] if p["name"] != "web"], deferred=["acme-web"])
+    assert datacenter.dropped(deferred, _made("acme-web"))["dropped"] == []
+    assert datacenter.dropped(plan, _made("acme-prod", "acme-web"))["dropped"] == []
+
+
+def test_summary_and_verify_name_the_dropped_projects():
+    plan = datacenter.dropped(datacenter.plan(example()), _made("acme-prod", "acme-web", "acme-old"))
+    old = dict(namespace="acme-old", organization="acme", project="old")
+    # The check run of the FIP task prunes the old project's FIP; the project task does not run.
+    results = dict(fip=_result("fips", [dict(old, name="vpn")], []), project=[dict(skipped=True)])
+    assert datacenter.summary(plan, results)["lines"] == [
+        "acme-old:", "  remove fip vpn", "  remove project network", "0 to create, 0 to change, 2 to remove.",
+    ]
+    # A real run's project result names it too: it is counted once.
+    removed = _result("projects", [dict(namespace="acme-old", organization="acme", name="old")], [])
+    assert datacenter.summary(plan, dict(project=removed))["totals"] == dict(created=0, changed=0, removed=1)
+    gathered = [dict(network=dict(namespace=ns, exists=True, eips=[dict(name=n) for n in eips], fips=[dict(name=n) for n in fips],
+                                  lb_bindings=[dict(name=n) for n in bindings]))
+                for ns, eips, fips, bindings in (("acme-prod", ["db", "shop"], ["admin", "bastion"], ["shop"]),
+                                                 ("acme-web", [], [], ["http", "metrics"]))]
+    assert datacenter.verify(datacenter.plan(example()), gathered, made=_made("acme-prod", "acme-web", "acme-old")) == [
+        "acme-old: the project network exists and the file does not name it",
+    ]
+    assert datacenter.verify(datacenter.plan(example()), gathered, made=_made("acme-prod", "acme-web")) == []
