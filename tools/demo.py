@@ -3,13 +3,19 @@
 """`make demo`: converge the example datacenter on a fresh local OVN lab and prove it.
 
 1. starts a fresh lab (NB, SB, northd) in --lab-dir, stopping an older one there;
-2. runs playbooks/demo.yml, then runs it again, which must change nothing;
-3. prints what was made: provider networks with their allocations, project networks;
-4. attaches demo VM ports (as a cloud controller would), lets the lab learn the upstream
+2. shows the plan of examples/datacenter.yml (playbooks/site.yml with --check --diff), as a
+   pull request review would;
+3. converges it with playbooks/demo.yml (site.yml, then a report of what was made), then runs
+   it again, which must change nothing;
+4. prints what was made: provider networks with their allocations, project networks, EIPs,
+   FIPs and load balancer bindings;
+5. attaches demo VM ports (as a cloud controller would), lets the lab learn the upstream
    gateways' MACs (as ovn-controller would from their ARP replies), and shows with ovn-trace,
    checked against the declaration: a VM without a FIP leaving SNATed to its project's address;
    the internet reaching a VM on its FIP and the VM leaving from it; a client reaching every
-   backend of a load balancer VIP.
+   backend of a load balancer VIP;
+6. runs playbooks/verify.yml, the collection's own check: no drift, and every FIP and VIP
+   backend proven with ovn-trace by the network_trace module.
 
 The lab stays up afterwards for a look around; `make lab-stop` stops it.
 """
@@ -30,24 +36,29 @@ UPSTREAM_MAC = "0a:ff:00:00:00:01"
 DEMO_VM_IP_HOST = 10  # the demo VM takes the 10th address of each project subnet
 
 
-def run_playbook(nb_remote, report):
-    """Run the demo playbook, streaming its output; return the PLAY RECAP counters."""
+DATACENTER = REPO / "examples" / "datacenter.yml"
+
+
+def run_playbook(lab, playbook, *options):
+    """Run one of the collection's playbooks on the example datacenter file, streaming its
+    output; return the PLAY RECAP counters. The modules find the lab's NB and SB in OVN_NB_DB
+    and OVN_SB_DB, as an AWX credential would give them."""
     command = [
         str(Path(sys.executable).parent / "ansible-playbook"),
         "-i", "localhost,", "-c", "local",
         "-e", "ansible_python_interpreter=" + sys.executable,
-        "-e", "ovn_nb_connection=" + nb_remote,
-        "-e", "demo_report=" + str(report),
-        str(REPO / "playbooks" / "demo.yml"),
+        "-e", "@" + str(DATACENTER),
+        *options,
+        str(REPO / "playbooks" / playbook),
     ]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", **lab.env())
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     for line in proc.stdout:
         sys.stdout.write(line)
         lines.append(line)
     if proc.wait() != 0:
-        raise SystemExit("the demo playbook failed (exit %d)" % proc.returncode)
+        raise SystemExit("playbooks/%s failed (exit %d)" % (playbook, proc.returncode))
     recap = re.search(r"ok=(\d+)\s+changed=(\d+)", "".join(lines))
     return dict(ok=int(recap.group(1)), changed=int(recap.group(2)))
 
@@ -175,20 +186,26 @@ def main(argv=None):
     lab.stop()
     lab.start()
     heading("OVN lab running in %s (NB %s)" % (args.lab_dir, lab.nb_remote))
+    heading("The plan of %s, as a review would see it (--check --diff)" % DATACENTER.relative_to(REPO))
+    run_playbook(lab, "site.yml", "--check", "--diff")
     with tempfile.TemporaryDirectory() as tmp:
         report_path = Path(tmp) / "report.json"
-        first = run_playbook(lab.nb_remote, report_path)
+        heading("Converge it")
+        first = run_playbook(lab, "demo.yml", "-e", "demo_report=" + str(report_path))
         heading("Second run of the same playbook: it must change nothing")
-        second = run_playbook(lab.nb_remote, report_path)
+        second = run_playbook(lab, "demo.yml", "-e", "demo_report=" + str(report_path))
         report = json.loads(report_path.read_text())
     show_made(report)
     failures, total = prove(lab, report)
+    heading("playbooks/verify.yml: the collection's own check, now that the VMs are attached")
+    run_playbook(lab, "verify.yml")
     heading("Summary")
     print("first run: %d changed; second run: %d changed (idempotent: %s)" % (
         first["changed"], second["changed"], "yes" if second["changed"] == 0 else "NO"))
     print("ovn-trace proof: %d of %d paths as declared" % (total - failures, total))
     drifted = [d for network in report["networks"] for d in network["drift"]]
     print("drift after converging: %s" % (len(drifted) or "none"))
+    print("verify.yml: passed")
     print("\nThe lab is still running. Look around with:\n    export %s\n    ovn-nbctl show\nStop it with: make lab-stop" % "  ".join(
         "%s=%s" % kv for kv in sorted(lab.env().items())))
     return 1 if failures or second["changed"] or drifted else 0

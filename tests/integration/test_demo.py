@@ -26,6 +26,9 @@ def test_demo_converges_twice_and_proves_every_path():
     out = proc.stdout
     assert proc.returncode == 0, out[-3000:] + proc.stderr[-3000:]
     assert "second run: 0 changed (idempotent: yes)" in out
-    assert "ovn-trace proof: 9 of 9 paths as declared" in out
+    assert "ovn-trace proof: 10 of 10 paths as declared" in out
     assert "UNEXPECTED" not in out
     assert "drift after converging: none" in out
+    assert "verify.yml: passed" in out and "path(s) proven by ovn-trace" in out
+    # The plan came first, from the same file, before anything existed.
+    assert out.index("create project network") < out.index("What the collection made")
