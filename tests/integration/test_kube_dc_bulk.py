@@ -157,8 +157,12 @@ def test_pruning_an_eip_still_owned_is_refused_naming_it(cluster):
 def test_fips_list_form(cluster):
     fips = [dict(name="bastion", ip_address="10.0.0.11"), dict(name="rdp", vm_name="win", interface_name="eth0", external_network_type="public")]
     args = cluster.args(organization="acme", project="prod", fips=fips, exclusive=True)
+    planned = run_module("fip", args, check=True)
+    assert planned["commands"] == ["create kube-dc.com/v1 FIp acme-prod/bastion", "create kube-dc.com/v1 FIp acme-prod/rdp"]
+    assert cluster.objects("fips", "acme-prod") == {}, "check mode stored a FIp"
     applied = run_module("fip", args)
-    assert applied["commands"] == ["create kube-dc.com/v1 FIp acme-prod/bastion", "create kube-dc.com/v1 FIp acme-prod/rdp"]
+    assert applied["commands"] == planned["commands"]
+    assert applied["diff"]["before"] == {"fips": []} and [f["name"] for f in applied["diff"]["after"]["fips"]] == ["bastion", "rdp"]
     found = cluster.objects("fips", "acme-prod")
     assert found["bastion"] == (MARK, {"ipAddress": "10.0.0.11", "externalNetworkType": "cloud"})
     assert found["rdp"][1] == {"vmTarget": {"vmName": "win", "interfaceName": "eth0"}, "externalNetworkType": "public"}
@@ -168,6 +172,15 @@ def test_fips_list_form(cluster):
     assert moved["commands"] == ["delete kube-dc.com/v1 FIp acme-prod/rdp",
                                  "patch kube-dc.com/v1 FIp acme-prod/bastion: spec.ipAddress=10.0.0.12"]
     assert moved["removed"] == ["rdp"]
+
+    absent = cluster.args(organization="acme", project="prod", fips=[dict(name="bastion")], state="absent")
+    for check in (True, False):
+        gone = run_module("fip", absent, check=check)
+        assert gone["commands"] == ["delete kube-dc.com/v1 FIp acme-prod/bastion"] and gone["removed"] == ["bastion"]
+        assert gone["diff"]["after"] == {"fips": []} and [f["name"] for f in gone["diff"]["before"]["fips"]] == ["bastion"]
+    for check in (True, False):
+        assert run_module("fip", absent, check=check)["changed"] is False
+    assert cluster.objects("fips", "acme-prod") == {}
 
 
 def test_bindings_list_form_and_pruning_only_what_the_module_bound(cluster):
@@ -179,7 +192,11 @@ def test_bindings_list_form_and_pruning_only_what_the_module_bound(cluster):
     bindings = [dict(name="web", expose_route="https", hostname="web.acme.example.com"), dict(name="shop", eip="shop-ip"),
                 dict(name="api", service="api")]
     args = cluster.args(organization="acme", project="prod", bindings=bindings, exclusive=True)
+    planned = run_module("lb_binding", args, check=True)
+    assert planned["changed"] is True and len(planned["commands"]) == 3
+    assert [cluster.annotations("acme-prod", n) for n in ("web", "shop", "api")] == [{}, {}, {}], "check mode annotated a Service"
     applied = run_module("lb_binding", args)
+    assert applied["commands"] == planned["commands"]
     prefix = "service.nlb.kube-dc.com/"
     assert applied["commands"] == [
         "patch v1 Service acme-prod/web: kubedc.network/managed-by=kubedc.network, {0}expose-route=https, "
@@ -203,13 +220,27 @@ def test_bindings_list_form_and_pruning_only_what_the_module_bound(cluster):
     assert gone["removed"] == ["acme-prod/web"] and cluster.annotations("acme-prod", "web") == {}
     assert run_module("lb_binding", cluster.args(projects=[dict(organization="acme", project="prod")], exclusive=True))["changed"] is False
 
+    # state absent takes the annotations off the listed Services, and leaves the Services.
+    run_module("lb_binding", args)
+    absent = cluster.args(organization="acme", project="prod", bindings=[dict(name="shop"), dict(name="api")], state="absent")
+    for check in (True, False):
+        gone = run_module("lb_binding", absent, check=check)
+        assert gone["removed"] == ["shop", "api"] and len(gone["commands"]) == 2
+    for check in (True, False):
+        assert run_module("lb_binding", absent, check=check)["changed"] is False
+    assert cluster.annotations("acme-prod", "shop") == {} and cluster.annotations("acme-prod", "web") == dict(MARK, **route)
+    assert sorted(s.metadata.name for s in cluster.core.list_namespaced_service("acme-prod").items) == ["api", "legacy", "shop", "web"]
+
 
 def test_project_networks_projects_form(cluster):
     projects = [dict(organization="acme", name="prod", cidr="10.0.0.0/24"),
                 dict(organization="acme", name="web", cidr="10.0.1.0/24", egress_network_type="public")]
     args = cluster.args(projects=projects)
+    planned = run_module("project_network", args, check=True)
+    assert planned["commands"] == ["create kube-dc.com/v1 Project acme/prod", "create kube-dc.com/v1 Project acme/web"]
+    assert cluster.objects("projects", "acme") == {}, "check mode stored a Project"
     applied = run_module("project_network", args)
-    assert applied["commands"] == ["create kube-dc.com/v1 Project acme/prod", "create kube-dc.com/v1 Project acme/web"]
+    assert applied["commands"] == planned["commands"]
     assert applied["diff"]["after"]["projects"][1] == dict(
         organization="acme", name="web", namespace="acme-web", **{"spec.cidrBlock": "10.0.1.0/24", "spec.egressNetworkType": "public"})
     assert [p["namespace"] for p in applied["projects"]] == ["acme-prod", "acme-web"]
@@ -220,9 +251,12 @@ def test_project_networks_projects_form(cluster):
         run_module("project_network", cluster.args(projects=[projects[0], dict(projects[1], cidr="10.0.2.0/24")]))
     assert failed.value.result["msg"].startswith("projects[1] (acme-web): cidr: '10.0.2.0/24' cannot change")
     absent = cluster.args(projects=[dict(organization="acme", name=p["name"]) for p in projects], state="absent")
-    assert run_module("project_network", absent)["commands"] == [
-        "delete kube-dc.com/v1 Project acme/prod", "delete kube-dc.com/v1 Project acme/web"]
-    assert run_module("project_network", absent)["changed"] is False and cluster.objects("projects", "acme") == {}
+    for check in (True, False):
+        assert run_module("project_network", absent, check=check)["commands"] == [
+            "delete kube-dc.com/v1 Project acme/prod", "delete kube-dc.com/v1 Project acme/web"]
+        assert len(cluster.objects("projects", "acme")) == (2 if check else 0)
+    for check in (True, False):
+        assert run_module("project_network", absent, check=check)["changed"] is False
 
 
 def test_end_to_end_with_the_kube_dc_controller(kube, kube_dc, ext_cloud):
