@@ -436,6 +436,16 @@ def plannable(plan_, networks=None, projects=None, eips=None):
         out[kind] = kept
     out["deferred"] = sorted(deferred)
     out["deferred_objects"] = [list(o) for o in sorted(objects)]
+    # The deferred FIPs and bindings as the projects form names them, for a check-mode task
+    # with state absent that tells which of them exist (those change; the others are new).
+    for kind, singular in (("fips", "fip"), ("bindings", "binding")):
+        entries = []
+        for entry in plan_[kind]:
+            namespace = "{0}-{1}".format(entry["organization"], entry["project"])
+            names = [o["name"] for o in entry[kind] if (namespace, singular, o["name"]) in objects]
+            if names and namespace not in deferred:
+                entries.append({"organization": entry["organization"], "project": entry["project"], kind: [dict(name=n) for n in names]})
+        out["deferred_" + kind] = entries
     return out
 
 
@@ -446,7 +456,8 @@ def dropped(plan_, made):
     empty entry in the EIP, FIP and binding lists, so that their tasks (with ``exclusive``)
     remove everything of ours in it first, and is listed in ``dropped`` (organization and
     name, as the projects form of project_network takes them), for the task that deletes
-    the project networks last and for the summary. A project check mode left out to be created (``deferred``) is declared too.
+    the project networks last and for the summary. A project check mode left out to be
+    created (``deferred``) is declared too.
     """
     declared = set("{0}-{1}".format(p["organization"], p["name"]) for p in plan_["projects"])
     declared.update(plan_.get("deferred") or [])
@@ -515,8 +526,9 @@ def _changes(plan_, results):
                     record(project, "removed", kind, name)
                 elif before[key] != after[key]:
                     record(project, "changed", kind, name)
-    # Objects a check run could not plan yet (their EIP is new): new, or changed if the run of
-    # their task would prune the object of that name that exists.
+    # Objects a check run could not plan yet (their EIP is new): new, or changed if one of that
+    # name exists - the check run of their task would prune it (exclusive), or the check-mode
+    # task with state absent on the plan's deferred_fips/deferred_bindings would remove it.
     for namespace, kind, name in plan_.get("deferred_objects") or []:
         entry = projects.setdefault(namespace, dict(removed=[], created=[], changed=[]))
         if (kind, name) in entry["removed"]:

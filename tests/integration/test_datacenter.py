@@ -240,3 +240,28 @@ def test_teardown_of_a_file_never_converged_changes_nothing(site, lab):
     proc, recap = site.play("teardown.yml")
     assert proc.returncode == 0 and recap[1] == 0 and recap[3] == 0, proc.stdout[-4000:]
     assert lab.ovn.dump_nb() == start
+
+
+def test_check_mode_without_exclusive_shows_a_fip_moved_to_a_new_eip_as_a_change(site, lab):
+    file = example()
+    file["kubedc_datacenter"]["exclusive"] = False
+    site.write(file)
+    start = lab.ovn.dump_nb()
+    site.converge(changed=True)
+    prod = file["kubedc_datacenter"]["organizations"][0]["projects"][0]
+    prod["eips"].append(dict(name="adm"))
+    prod["fips"] = [dict(name="admin", ip_address="10.0.0.12", eip="adm")]
+    site.write(file)
+    converged = lab.ovn.dump_nb()
+    # The FIP task cannot plan admin on an EIP that does not exist yet; a check-mode task with
+    # state absent finds that admin exists, so it is a change.
+    assert site.converge("--check", "--diff", changed=True) == [
+        "acme-prod:", "  create eip adm", "  change fip admin", "1 to create, 1 to change, 0 to remove."]
+    assert lab.ovn.dump_nb() == converged
+    site.converge(changed=True)
+    fip = lab.run("fip", dict(organization="acme", project="prod", name="admin", ip_address="10.0.0.12", eip="adm"), check=True)
+    assert fip["changed"] is False and fip["fip"]["eip"] == "adm"
+    assert site.converge("--check", "--diff", changed=False)[-1] == "0 to create, 0 to change, 0 to remove."
+    proc, recap = site.play("teardown.yml")
+    assert proc.returncode == 0 and recap[3] == 0, proc.stdout[-4000:]
+    assert lab.ovn.dump_nb() == start

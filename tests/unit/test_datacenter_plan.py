@@ -514,6 +514,10 @@ def test_plannable_defers_the_fips_and_bindings_on_an_eip_still_to_be_created():
     assert second["fips"][0]["fips"] == [] and second["bindings"][0]["bindings"] == [
         dict(name="shop-frontend", expose_route="https", hostname="shop.example.com", route_port=8080)]
     assert second["bindings"][1] == plan["bindings"][1] and second["declared_bindings"] == plan["bindings"]
+    # ... and named as the projects form takes them, for the check-mode tasks that ask which exist.
+    assert second["deferred_fips"] == [dict(organization="shalb", project="prod", fips=[dict(name="jump")])]
+    assert second["deferred_bindings"] == [dict(organization="shalb", project="prod", bindings=[dict(name="postgres")])]
+    assert first["deferred_fips"] == first["deferred_bindings"] == []
     # The EIP pruning task of service_exposure plans the same creations again: counted once.
     # The deferred FIP existed on another EIP and the exclusive run prunes it: a change, not a removal.
     results = dict(
@@ -528,6 +532,9 @@ def test_plannable_defers_the_fips_and_bindings_on_an_eip_still_to_be_created():
         "  create eip postgres", "  change fip jump",
         "5 to create, 1 to change, 0 to remove.",
     ]
+    # Without exclusive nothing is pruned: the state absent probe on deferred_fips says jump exists.
+    probed = dict(results, fip=[_kube_dc_diff("fips", [_object("prod", "jump", eip="old")], []), _kube_dc_diff("fips", [], [])])
+    assert datacenter.summary(second, probed)["lines"][-2:] == ["  change fip jump", "5 to create, 1 to change, 0 to remove."]
     # A later call keeps them out, and without results nothing more is left out.
     assert datacenter.plannable(second)["deferred_objects"] == second["deferred_objects"]
     assert datacenter.plannable(second)["fips"][0]["fips"] == []
