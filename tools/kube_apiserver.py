@@ -20,13 +20,36 @@ What it implements
   ``/apis/<g>/<v>`` (plain JSON forms; a client asking for aggregated discovery
   gets the plain form, which kubectl and the Python client accept).
 * Built-in resources: core/v1 namespaces, pods (+status), services (+status),
-  secrets, configmaps; discovery.k8s.io/v1 endpointslices;
+  secrets, configmaps; apps/v1 deployments and statefulsets (+status, +scale),
+  daemonsets (+status); discovery.k8s.io/v1 endpointslices;
   apiextensions.k8s.io/v1 customresourcedefinitions.  Light built-in
   validation and defaulting: names (RFC 1123 subdomain / label, RFC 1035 label
-  for services), labels, pod containers and images, pod spec immutability
-  (except images, activeDeadlineSeconds, tolerations), service ports and
-  protocols, ClusterIP/NodePort allocation and immutability, secret base64 data
-  and stringData, immutable secrets/configmaps, endpoint slice address types.
+  for services), labels and annotations; pod specs -- volume names (a volume
+  without a source is an emptyDir), containers (name, image, ports, env names,
+  volume mounts), restartPolicy, readinessGates condition types -- and their
+  defaults; pod spec immutability (except images, activeDeadlineSeconds,
+  tolerations); service ports and protocols, ClusterIP/NodePort allocation and
+  immutability, secret base64 data and stringData, immutable
+  secrets/configmaps, endpoint slice address types.
+* Workloads (Deployment, StatefulSet, DaemonSet): ``spec.selector`` required
+  (a DaemonSet without one only fails to match), not empty, valid, immutable
+  (a StatefulSet refuses every change outside replicas, ordinals, template,
+  updateStrategy, persistentVolumeClaimRetentionPolicy and minReadySeconds) and
+  selecting ``spec.template.metadata.labels``; the template's pod spec checked
+  as a Pod's is (a StatefulSet's is not: the real server leaves it unchecked),
+  with restartPolicy Always and no activeDeadlineSeconds; replicas,
+  minReadySeconds, revisionHistoryLimit, progressDeadlineSeconds >= 0;
+  strategy/updateStrategy types, rolling update bounds and partition; status
+  counters.  Defaults: replicas 1 (Deployment, StatefulSet), strategy
+  RollingUpdate with maxSurge/maxUnavailable 25% (Deployment), updateStrategy
+  RollingUpdate with partition 0, podManagementPolicy OrderedReady,
+  persistentVolumeClaimRetentionPolicy Retain (StatefulSet), RollingUpdate
+  with maxUnavailable 1 and maxSurge 0 (DaemonSet), revisionHistoryLimit 10,
+  progressDeadlineSeconds 600, the template's pod spec defaults; a DaemonSet's
+  ``deprecated.daemonset.template.generation`` annotation (server-owned, one
+  up per template change).  Status: reset on create, kept by main-resource
+  writes.  Scale (autoscaling/v1 Scale: spec.replicas, status.replicas and
+  the selector as a string): get, update, merge/JSON/strategic patches.
 * CRDs: a CRD is Established at once and registers its served versions, scope,
   names (plural, singular, kind, listKind, shortNames, categories) and status
   subresource in discovery.  Custom objects are pruned (structural schema,
@@ -51,16 +74,19 @@ What it implements
   namespaces), update (409 Conflict on a stale resourceVersion), patch
   (merge-patch+json per RFC 7386, json-patch+json per RFC 6902 including
   ``test``, strategic-merge-patch+json for built-ins with their patch merge
-  keys and ``$patch``/``$deleteFromPrimitiveList``/``$setElementOrder``
+  keys -- lists without one, such as a PodSpec's readinessGates and
+  tolerations, are replaced -- the real server's element order (what the
+  patch adds to a list comes before what it had) and ``$patch``,
+  ``$retainKeys``, ``$deleteFromPrimitiveList`` and ``$setElementOrder``
   directives, 415 for custom resources), server-side apply (below), delete
   (Status or the object as the real server returns it per kind; finalizers
   keep an object with a deletionTimestamp until they are removed;
   preconditions), deletecollection, ``dryRun=All`` on every write, the status
   subresource (its writes change only ``.status``; main-resource writes keep
   the old ``.status``), resourceVersion from one global counter (no-op writes
-  keep it), uid, creationTimestamp, generation (custom objects and CRDs:
-  bumped when anything outside metadata -- and status, with the status
-  subresource -- changes), managedFields.
+  keep it), uid, creationTimestamp, generation (custom objects, CRDs and
+  workloads: 1 on create, bumped when anything outside metadata -- and
+  status, with the status subresource -- changes), managedFields.
 * Errors are Kubernetes ``Status`` objects: 400 BadRequest, 401, 404 NotFound,
   405 MethodNotAllowed, 409 AlreadyExists/Conflict, 415, 422 Invalid (with
   ``details.causes`` and real-server messages such as
@@ -90,6 +116,27 @@ What it approximates
   deleted (objects with finalizers keep a deletionTimestamp until they are
   removed) and it goes when nothing is left. A CRD deletion removes its
   objects at once.
+* No controllers run: a Deployment, StatefulSet or DaemonSet makes no
+  ReplicaSet, Pod or ControllerRevision, and nothing writes its status or
+  annotations (such as ``deployment.kubernetes.io/revision``) but a client
+  writing them; a real cluster's kube-controller-manager does.  Deletion
+  ignores ``propagationPolicy``: an object without finalizers goes at once.
+* Workloads follow 1.30 where 1.20 differs: a DaemonSet's rollingUpdate gets
+  maxSurge 0 (and exactly one of maxSurge/maxUnavailable must be non-zero), a
+  StatefulSet gets persistentVolumeClaimRetentionPolicy, its name must be a
+  DNS label and its update message names 1.30's updatable fields; errors a
+  real server reports twice (1.20: a StatefulSet's negative replicas on
+  update, a DaemonSet's spec errors on update) are reported once.  Values Go
+  prints into messages (LabelSelector, IntOrString, maps) are rebuilt; a
+  strategy struct holding a rollingUpdate shows a made-up pointer.  A pod
+  template's metadata gets no ``creationTimestamp: null``, and a workload
+  name that is not a DNS label gets no ``Warning`` (1.27+ sends one).
+* A refused pod spec change says which fields may change but does not append
+  the real server's diff of the PodSpec; toleration changes are not checked
+  to be additions only.  Pod specs are not checked beyond the list above
+  (probes, resources, security contexts, volume sources, ... are accepted).
+* Scale writes are recorded in managedFields with subresource ``scale``; a
+  scale cannot be server-side applied.
 * Admission webhooks, RBAC, quotas, CEL beyond the subset above,
   ``x-kubernetes-list-type`` uniqueness, ``messageExpression``, CRD
   validation ratcheting (a real 1.30 server lets an update keep an unchanged
@@ -251,7 +298,7 @@ class FieldError:
 
     REASONS = {"Required": "FieldValueRequired", "NotSupported": "FieldValueNotSupported", "Invalid": "FieldValueInvalid",
                "TooLong": "FieldValueTooLong", "TooMany": "FieldValueTooMany", "Forbidden": "FieldValueForbidden",
-               "Duplicate": "FieldValueDuplicate"}
+               "Duplicate": "FieldValueDuplicate", "NotFound": "FieldValueNotFound"}
 
     def __init__(self, kind, field, value=None, detail="", shown=None):
         self.kind = kind
@@ -277,6 +324,8 @@ class FieldError:
             return "Forbidden: " + self.detail
         if self.kind == "Duplicate":
             return "Duplicate value: %s" % shown
+        if self.kind == "NotFound":
+            return "Not found: %s" % shown
         raise AssertionError(self.kind)
 
     def error(self):
@@ -545,22 +594,34 @@ def json_patch(doc, ops):
     return doc
 
 
+RETAIN_KEYS_ERROR = "invalid patch format of retainKeys"
+
+
 def strategic_merge(original, patch, merge_keys, path=()):
     """Strategic merge patch for built-in types; ``merge_keys`` maps a path (list items as "[]") to its patchMergeKey
-    ("" for a merged list of primitives)."""
+    ("" for a merged list of primitives). Directives: ``$patch`` (replace, delete), ``$retainKeys``,
+    ``$deleteFromPrimitiveList/<field>`` and ``$setElementOrder/<field>``."""
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     directive = patch.get("$patch")
     if directive == "replace":
         return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
     result = copy.deepcopy(original) if isinstance(original, dict) else {}
+    if "$retainKeys" in patch:
+        # Every field the patch sets must be retained; the live fields not retained are cleared (a union's old member).
+        retain = patch["$retainKeys"]
+        if not isinstance(retain, list) or any(value is not None and not key.startswith("$") and key not in retain
+                                               for key, value in patch.items()):
+            raise bad_request(RETAIN_KEYS_ERROR)
+        result = {k: v for k, v in result.items() if k in retain}
+    orders = {key.split("/", 1)[1]: value for key, value in patch.items() if key.startswith("$setElementOrder/")}
     for key, value in patch.items():
-        if key in ("$patch", "$retainKeys") or key.startswith("$setElementOrder/"):
-            continue
         if key.startswith("$deleteFromPrimitiveList/"):
             field = key.split("/", 1)[1]
             if isinstance(result.get(field), list):
                 result[field] = [item for item in result[field] if item not in (value or [])]
+            continue
+        if key.startswith("$"):
             continue
         sub = path + (key,)
         if value is None or (isinstance(value, dict) and value.get("$patch") == "delete"):
@@ -568,31 +629,79 @@ def strategic_merge(original, patch, merge_keys, path=()):
         elif isinstance(value, dict):
             result[key] = strategic_merge(result.get(key), value, merge_keys, sub)
         elif isinstance(value, list) and sub in merge_keys:
-            result[key] = _merge_list(result.get(key), value, merge_keys, sub)
+            result[key] = _merge_list(result.get(key), value, merge_keys, sub, orders.get(key))
         else:
             result[key] = copy.deepcopy(value)
+    for key, order in orders.items():  # an order for a list the patch leaves alone reorders the live list
+        if key not in patch and isinstance(result.get(key), list) and isinstance(order, list) and path + (key,) in merge_keys:
+            result[key] = _reorder(result[key], order, result[key], merge_keys[path + (key,)])
     return result
 
 
-def _merge_list(original, patch, merge_keys, path):
+def _index(items, item, key):
+    """Where ``item`` is in ``items``: by its merge key, or by value for primitives (-1 when absent)."""
+    for position, cur in enumerate(items):
+        if (isinstance(cur, dict) and isinstance(item, dict) and cur.get(key) == item.get(key)) if key else cur == item:
+            return position
+    return -1
+
+
+def _reorder(merged, order, server_order, key):
+    """The element order of a merged list, as the real server makes it: the items named by ``order`` (the patch
+    list, or a $setElementOrder list) in that order, and the other items in their live order, interleaved where
+    the live order puts them before an ordered item; an item new to the list goes before the live items."""
+    def ranked(items, by):
+        return sorted(items, key=lambda item: _index(by, item, key) if _index(by, item, key) >= 0 else len(by))
+    listed = ranked([item for item in merged if _index(order, item, key) >= 0], order)
+    server_only = ranked([item for item in merged if _index(order, item, key) < 0], server_order)
+    out, i, j = [], 0, 0
+    while i < len(server_only) or j < len(listed):
+        if j >= len(listed):
+            out.append(server_only[i])
+            i += 1
+        elif i >= len(server_only):
+            out.append(listed[j])
+            j += 1
+        else:
+            left, right = _index(server_order, server_only[i], key), _index(server_order, listed[j], key)
+            if 0 <= left < right:
+                out.append(server_only[i])
+                i += 1
+            else:
+                out.append(listed[j])
+                j += 1
+    return out
+
+
+def _merge_list(original, patch, merge_keys, path, order=None):
     original = copy.deepcopy(original) if isinstance(original, list) else []
     key = merge_keys[path]
     if any(isinstance(item, dict) and item.get("$patch") == "replace" for item in patch):
         return [copy.deepcopy(item) for item in patch if not (isinstance(item, dict) and "$patch" in item)]
     if key == "":
-        return original + [copy.deepcopy(item) for item in patch if item not in original]
-    for item in patch:
-        if not isinstance(item, dict) or key not in item:
-            raise bad_request("map: %s does not contain declared merge key: %s" % (go_quote(item), key))
-        index = next((i for i, cur in enumerate(original) if isinstance(cur, dict) and cur.get(key) == item[key]), None)
-        if item.get("$patch") == "delete":
-            if index is not None:
-                original.pop(index)
-        elif index is None:
-            original.append(strategic_merge({}, item, merge_keys, path + ("[]",)))
-        else:
-            original[index] = strategic_merge(original[index], item, merge_keys, path + ("[]",))
-    return original
+        merged = []
+        for item in original + patch:
+            if item not in merged:
+                merged.append(copy.deepcopy(item))
+        result = _reorder(merged, patch, original, key)
+    else:
+        for item in patch:
+            if not isinstance(item, dict) or key not in item:
+                raise bad_request("map: %s does not contain declared merge key: %s" % (go_quote(item), key))
+        deleted = [item for item in patch if item.get("$patch") == "delete"]
+        original = [cur for cur in original if _index(deleted, cur, key) < 0]
+        patch = [item for item in patch if item.get("$patch") != "delete"]
+        merged = copy.deepcopy(original)
+        for item in patch:
+            index = _index(merged, item, key)
+            if index < 0:
+                merged.append(strategic_merge({}, item, merge_keys, path + ("[]",)))
+            else:
+                merged[index] = strategic_merge(merged[index], item, merge_keys, path + ("[]",))
+        result = _reorder(merged, patch, original, key)
+    if isinstance(order, list):
+        result = _reorder(result, order, original, key)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -760,9 +869,14 @@ def apply_merge(live, config, rt, spath=()):
 
 
 def _path_text(path):
+    """A field path as the real server prints it: .spec.containers[name="web"].image."""
     text = ""
     for element in path:
-        text += "." + element[2:] if element.startswith("f:") else "[%s]" % element[2:]
+        if element.startswith("f:"):
+            text += "." + element[2:]
+        else:
+            key = json.loads(element[2:])
+            text += "[%s]" % ",".join("%s=%s" % (k, json.dumps(key[k])) for k in sorted(key))
     return text
 
 
@@ -1209,15 +1323,29 @@ def schema_list_keys(schema, spath):
 
 COMMON_MERGE_KEYS = {("metadata", "finalizers"): "", ("metadata", "ownerReferences"): "uid"}
 
-POD_MERGE_KEYS = {**COMMON_MERGE_KEYS, **{
-    ("spec", "containers"): "name", ("spec", "initContainers"): "name", ("spec", "ephemeralContainers"): "name",
-    ("spec", "volumes"): "name", ("spec", "imagePullSecrets"): "name", ("spec", "hostAliases"): "ip",
-    ("status", "conditions"): "type", ("status", "podIPs"): "ip", ("status", "hostIPs"): "ip",
-}}
+# The patchMergeKeys of a PodSpec (paths relative to it). Lists without one -- tolerations, readinessGates,
+# args, command, envFrom, ... -- have no patch strategy: a strategic merge patch replaces them whole.
+POD_SPEC_MERGE_KEYS = {
+    ("containers",): "name", ("initContainers",): "name", ("ephemeralContainers",): "name", ("volumes",): "name",
+    ("imagePullSecrets",): "name", ("hostAliases",): "ip", ("topologySpreadConstraints",): "topologyKey",
+    ("schedulingGates",): "name", ("resourceClaims",): "name",
+}
 for _containers in ("containers", "initContainers", "ephemeralContainers"):
-    POD_MERGE_KEYS.update({("spec", _containers, "[]", "ports"): "containerPort", ("spec", _containers, "[]", "env"): "name",
-                           ("spec", _containers, "[]", "volumeMounts"): "mountPath",
-                           ("spec", _containers, "[]", "volumeDevices"): "devicePath"})
+    POD_SPEC_MERGE_KEYS.update({(_containers, "[]", "ports"): "containerPort", (_containers, "[]", "env"): "name",
+                                (_containers, "[]", "volumeMounts"): "mountPath", (_containers, "[]", "volumeDevices"): "devicePath"})
+
+
+def _under(prefix, keys):
+    return {prefix + path: key for path, key in keys.items()}
+
+
+POD_MERGE_KEYS = {**COMMON_MERGE_KEYS, **_under(("spec",), POD_SPEC_MERGE_KEYS), **{
+    ("status", "conditions"): "type", ("status", "podIPs"): "ip", ("status", "hostIPs"): "ip",
+    ("status", "resourceClaimStatuses"): "name",
+}}
+# Deployments, StatefulSets and DaemonSets: the pod template's keys under spec.template, and status conditions by type.
+WORKLOAD_MERGE_KEYS = {**COMMON_MERGE_KEYS, **_under(("spec", "template"), COMMON_MERGE_KEYS),
+                       **_under(("spec", "template", "spec"), POD_SPEC_MERGE_KEYS), ("status", "conditions"): "type"}
 
 SERVICE_MERGE_KEYS = {**COMMON_MERGE_KEYS, ("spec", "ports"): "port", ("status", "conditions"): "type"}
 NAMESPACE_MERGE_KEYS = {**COMMON_MERGE_KEYS, ("status", "conditions"): "type"}
@@ -1278,8 +1406,11 @@ class ResourceType:
             entry["categories"] = list(self.categories)
         entries = [entry]
         for sub in (["status"] if self.status_subresource else []) + self.extra_subresources:
-            entries.append({"name": "%s/%s" % (self.plural, sub), "singularName": "", "namespaced": self.namespaced,
-                            "kind": self.kind, "verbs": list(STATUS_VERBS)})
+            entry = {"name": "%s/%s" % (self.plural, sub), "singularName": "", "namespaced": self.namespaced,
+                     "kind": self.kind, "verbs": list(STATUS_VERBS)}
+            if sub == "scale":
+                entry.update(group="autoscaling", version="v1", kind="Scale")
+            entries.append(entry)
         return entries
 
 
@@ -1291,15 +1422,63 @@ def version_priority(version):
     return (1, {None: 3, "beta": 2, "alpha": 1}[m.group(2)], int(m.group(1)), int(m.group(3) or 0))
 
 
+QUALIFIED_NAME_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
+                      "character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+                      "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must "
+                   "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
+                   "validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+
+
 def _qualified_name_errors(field, key):
-    prefix, _sep, name = key.rpartition("/")
+    """IsQualifiedName: an optional DNS subdomain prefix and '/', and a name part of at most 63 characters."""
+    parts = key.split("/")
+    if len(parts) > 2:
+        return [FieldError("Invalid", field, key, "a qualified name " + QUALIFIED_NAME_MSG + " with an optional DNS subdomain "
+                           "prefix and '/' (e.g. 'example.com/MyName')")]
     errors = []
-    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
-        errors.append(FieldError("Invalid", field, key, "prefix part " + DNS1123_SUBDOMAIN_MSG))
-    if not name or len(name) > 63 or not QUALIFIED_NAME.match(name):
-        errors.append(FieldError("Invalid", field, key, "name part must consist of alphanumeric characters, '-', '_' or '.', "
-                                 "and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
-                                 "'123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"))
+    name = parts[-1]
+    if len(parts) == 2:
+        if not parts[0]:
+            errors.append(FieldError("Invalid", field, key, "prefix part must be non-empty"))
+        elif len(parts[0]) > 253:
+            errors.append(FieldError("Invalid", field, key, "prefix part must be no more than 253 characters"))
+        elif not DNS1123_SUBDOMAIN.match(parts[0]):
+            errors.append(FieldError("Invalid", field, key, "prefix part " + DNS1123_SUBDOMAIN_MSG))
+    if not name:
+        errors.append(FieldError("Invalid", field, key, "name part must be non-empty"))
+    elif len(name) > 63:
+        errors.append(FieldError("Invalid", field, key, "name part must be no more than 63 characters"))
+    if not QUALIFIED_NAME.match(name):
+        errors.append(FieldError("Invalid", field, key, "name part " + QUALIFIED_NAME_MSG))
+    return errors
+
+
+def _label_value_errors(field, value):
+    if not isinstance(value, str):
+        return [FieldError("Invalid", field, value, LABEL_VALUE_MSG)]
+    errors = []
+    if len(value) > 63:
+        errors.append(FieldError("Invalid", field, value, "must be no more than 63 characters"))
+    if not LABEL_VALUE.match(value):
+        errors.append(FieldError("Invalid", field, value, LABEL_VALUE_MSG))
+    return errors
+
+
+def validate_labels(labels, field):
+    """ValidateLabels: each key a qualified name, each value a label value; all reported on ``field``."""
+    errors = []
+    for key, value in (labels or {}).items():
+        errors += _qualified_name_errors(field, key) + _label_value_errors(field, value)
+    return errors
+
+
+def validate_annotations(annotations, field):
+    errors = []
+    for key, value in (annotations or {}).items():
+        errors += _qualified_name_errors(field, key.lower())
+        if not isinstance(value, str):
+            errors.append(FieldError("Invalid", field, value, "must be a string"))
     return errors
 
 
@@ -1313,24 +1492,15 @@ def validate_metadata(rt, obj):
         errors.append(FieldError("Invalid", "metadata.name", name, check[2]))
     elif len(name) > check[1]:
         errors.append(FieldError("Invalid", "metadata.name", name, "must be no more than %d characters" % check[1]))
-    for key, value in (meta.get("labels") or {}).items():
-        errors += _qualified_name_errors("metadata.labels", key)
-        if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE.match(value):
-            errors.append(FieldError("Invalid", "metadata.labels", value, "a valid label must be an empty string or consist of "
-                                     "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
-                                     "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is "
-                                     "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"))
-    for key, value in (meta.get("annotations") or {}).items():
-        errors += _qualified_name_errors("metadata.annotations", key.lower())
-        if not isinstance(value, str):
-            errors.append(FieldError("Invalid", "metadata.annotations", value, "must be a string"))
-    return errors
+    return errors + validate_labels(meta.get("labels"), "metadata.labels") + \
+        validate_annotations(meta.get("annotations"), "metadata.annotations")
 
 
 class Strategy:
     """Defaulting and validation of one kind; the base class does nothing beyond metadata."""
 
     name_check = "subdomain"
+    sets_generation = False  # metadata.generation from 1, bumped by the generic write on spec changes
 
     def prepare_create(self, state, rt, obj):
         pass
@@ -1372,43 +1542,118 @@ def _container_defaults(container):
             port.setdefault("protocol", "TCP")
 
 
+def pod_spec_defaults(spec):
+    """What defaulting gives every PodSpec, a Pod's or a pod template's (SetDefaults_PodSpec, containers, volumes)."""
+    for key, value in (("restartPolicy", "Always"), ("terminationGracePeriodSeconds", 30), ("dnsPolicy", "ClusterFirst"),
+                       ("securityContext", {}), ("schedulerName", "default-scheduler")):
+        spec.setdefault(key, value)
+    for key in ("containers", "initContainers"):
+        for container in spec.get(key) or []:
+            if isinstance(container, dict):
+                _container_defaults(container)
+    for volume in spec.get("volumes") or []:
+        if isinstance(volume, dict) and set(volume) <= {"name"}:
+            volume["emptyDir"] = {}  # a volume without a source is an emptyDir
+
+
+ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+ENV_VAR_NAME_MSG = ("a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must "
+                    "not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation "
+                    "is '[-._a-zA-Z][-._a-zA-Z0-9]*')")
+
+
+def _container_errors(container, path, names, volumes):
+    if not isinstance(container, dict):
+        return [FieldError("Required", path + ".name"), FieldError("Required", path + ".image")]
+    errors = []
+    name = container.get("name")
+    if not name:
+        errors.append(FieldError("Required", path + ".name"))
+    elif not DNS1123_LABEL.match(name) or len(name) > 63:
+        errors.append(FieldError("Invalid", path + ".name", name, DNS1123_LABEL_MSG))
+    elif name in names:
+        errors.append(FieldError("Duplicate", path + ".name", name))
+    names.add(name)
+    if not container.get("image"):
+        errors.append(FieldError("Required", path + ".image"))
+    for index, port in enumerate(container.get("ports") or []):
+        field = "%s.ports[%d]" % (path, index)
+        port = port if isinstance(port, dict) else {}
+        number = port.get("containerPort") or 0
+        if number == 0:
+            errors.append(FieldError("Required", field + ".containerPort"))
+        elif not isinstance(number, int) or not 1 <= number <= 65535:
+            errors.append(FieldError("Invalid", field + ".containerPort", number, "must be between 1 and 65535, inclusive"))
+        if port.get("protocol", "TCP") not in ("SCTP", "TCP", "UDP"):
+            errors.append(FieldError("NotSupported", field + ".protocol", port["protocol"], ["SCTP", "TCP", "UDP"]))
+    for index, env in enumerate(container.get("env") or []):
+        field = "%s.env[%d].name" % (path, index)
+        env_name = env.get("name") if isinstance(env, dict) else None
+        if not env_name:
+            errors.append(FieldError("Required", field))
+        elif not ENV_VAR_NAME.match(env_name):
+            errors.append(FieldError("Invalid", field, env_name, ENV_VAR_NAME_MSG))
+    for index, mount in enumerate(container.get("volumeMounts") or []):
+        field = "%s.volumeMounts[%d]" % (path, index)
+        mount = mount if isinstance(mount, dict) else {}
+        if not mount.get("name"):
+            errors.append(FieldError("Required", field + ".name"))
+        elif mount["name"] not in volumes:
+            errors.append(FieldError("NotFound", field + ".name", mount["name"]))
+        if not mount.get("mountPath"):
+            errors.append(FieldError("Required", field + ".mountPath"))
+    return errors
+
+
+def validate_pod_spec(spec, path):
+    """What ValidatePodSpec checks here, for a Pod (``path`` "spec") or a pod template ("spec.template.spec"): volume
+    names, containers (name, image, ports, env names, volume mounts), restartPolicy and readinessGates."""
+    errors = []
+    volumes = set()
+    for index, volume in enumerate(spec.get("volumes") or []):
+        field = "%s.volumes[%d].name" % (path, index)
+        name = volume.get("name") if isinstance(volume, dict) else None
+        if not name:
+            errors.append(FieldError("Required", field))
+        elif not DNS1123_LABEL.match(name) or len(name) > 63:
+            errors.append(FieldError("Invalid", field, name, DNS1123_LABEL_MSG))
+        elif name in volumes:
+            errors.append(FieldError("Duplicate", field, name))
+        volumes.add(name)
+    if not spec.get("containers"):
+        errors.append(FieldError("Required", path + ".containers"))
+    names = set()
+    for key in ("containers", "initContainers"):
+        for index, container in enumerate(spec.get(key) or []):
+            errors += _container_errors(container, "%s.%s[%d]" % (path, key, index), names, volumes)
+    if spec.get("restartPolicy") not in (None, "Always", "OnFailure", "Never"):
+        errors.append(FieldError("NotSupported", path + ".restartPolicy", spec["restartPolicy"], ["Always", "Never", "OnFailure"]))
+    for index, gate in enumerate(spec.get("readinessGates") or []):
+        condition = gate.get("conditionType") if isinstance(gate, dict) else None
+        errors += _qualified_name_errors("%s.readinessGates[%d].conditionType" % (path, index), condition or "")
+    return errors
+
+
 class PodStrategy(Strategy):
     UPDATABLE = ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
 
     def prepare_create(self, state, rt, obj):
         spec = obj.setdefault("spec", {})
-        for key, value in (("restartPolicy", "Always"), ("terminationGracePeriodSeconds", 30), ("dnsPolicy", "ClusterFirst"),
-                           ("securityContext", {}), ("schedulerName", "default-scheduler"), ("enableServiceLinks", True),
-                           ("preemptionPolicy", "PreemptLowerPriority"), ("priority", 0)):
+        pod_spec_defaults(spec)
+        spec.setdefault("enableServiceLinks", True)
+        for key, value in (("preemptionPolicy", "PreemptLowerPriority"), ("priority", 0)):  # the Priority admission, on create
             spec.setdefault(key, value)
-        for key in ("containers", "initContainers"):
-            for container in spec.get(key) or []:
-                if isinstance(container, dict):
-                    _container_defaults(container)
         obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
 
+    def prepare_update(self, state, rt, obj, old):
+        # Defaulting runs on every write; an update that leaves out a defaulted field does not change it.
+        spec = obj.setdefault("spec", {})
+        if isinstance(spec, dict):
+            pod_spec_defaults(spec)
+            spec.setdefault("enableServiceLinks", True)
+
     def validate(self, state, rt, obj, old):
-        spec = obj.get("spec") or {}
-        errors = []
-        containers = spec.get("containers")
-        if not containers:
-            errors.append(FieldError("Required", "spec.containers"))
-        names = set()
-        for key in ("initContainers", "containers"):
-            for index, container in enumerate(spec.get(key) or []):
-                path = "spec.%s[%d]" % (key, index)
-                name = container.get("name") if isinstance(container, dict) else None
-                if not name:
-                    errors.append(FieldError("Required", path + ".name"))
-                elif not DNS1123_LABEL.match(name):
-                    errors.append(FieldError("Invalid", path + ".name", name, DNS1123_LABEL_MSG))
-                elif name in names:
-                    errors.append(FieldError("Duplicate", path + ".name", name))
-                names.add(name)
-                if not isinstance(container, dict) or not container.get("image"):
-                    errors.append(FieldError("Required", path + ".image"))
-        if spec.get("restartPolicy") not in (None, "Always", "OnFailure", "Never"):
-            errors.append(FieldError("NotSupported", "spec.restartPolicy", spec["restartPolicy"], ["Always", "Never", "OnFailure"]))
+        errors = validate_pod_spec(obj.get("spec") or {}, "spec")
         if old is not None and not errors:
             errors += self._validate_update(obj, old)
         return errors
@@ -1614,6 +1859,446 @@ class EndpointSliceStrategy(Strategy):
         return errors
 
 
+# -- apps/v1 workloads: Deployments, StatefulSets, DaemonSets
+
+SELECTOR_OPERATORS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
+PERCENT = re.compile(r"^[0-9]+%$")
+PERCENT_MSG = ("a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used "
+               "for validation is '[0-9]+%')")
+
+
+def go_string_map(value):
+    """A map[string]string the way Go's %#v prints it (keys sorted)."""
+    if value is None:
+        return "map[string]string(nil)"
+    return "map[string]string{%s}" % ", ".join("%s:%s" % (go_quote(k), go_quote(v)) for k, v in sorted(value.items()))
+
+
+def go_label_selector(selector):
+    """A metav1.LabelSelector the way Go's %#v prints it, as field errors show it."""
+    def strings(values):
+        return "[]string(nil)" if values is None else "[]string{%s}" % ", ".join(go_quote(v) for v in values)
+    expressions = selector.get("matchExpressions")
+    if expressions is None:
+        shown = "[]v1.LabelSelectorRequirement(nil)"
+    else:
+        shown = "[]v1.LabelSelectorRequirement{%s}" % ", ".join(
+            "v1.LabelSelectorRequirement{Key:%s, Operator:%s, Values:%s}" % (
+                go_quote(e.get("key", "")), go_quote(e.get("operator", "")), strings(e.get("values")))
+            for e in expressions if isinstance(e, dict))
+    return "v1.LabelSelector{MatchLabels:%s, MatchExpressions:%s}" % (go_string_map(selector.get("matchLabels")), shown)
+
+
+def go_int_or_string(value):
+    if isinstance(value, str):
+        return "intstr.IntOrString{Type:1, IntVal:0, StrVal:%s}" % go_quote(value)
+    return 'intstr.IntOrString{Type:0, IntVal:%s, StrVal:""}' % go_quote(value)
+
+
+def _int_or_percent_value(value):
+    if isinstance(value, str):
+        if PERCENT.match(value):
+            return int(value[:-1])
+        return int(value) if value.isdigit() else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _int_or_percent_errors(value, field, at_most_100=True):
+    """ValidatePositiveIntOrPercent, and IsNotMoreThan100Percent."""
+    if isinstance(value, str):
+        if not PERCENT.match(value):
+            return [FieldError("Invalid", field, shown=go_int_or_string(value), detail=PERCENT_MSG)]
+        if at_most_100 and int(value[:-1]) > 100:
+            return [FieldError("Invalid", field, shown=go_int_or_string(value), detail="must not be greater than 100%")]
+        return []
+    return _nonnegative(value, field)
+
+
+def _nonnegative(value, field):
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        return [FieldError("Invalid", field, value, "must be greater than or equal to 0")]
+    return []
+
+
+def _selector_empty(selector):
+    return not selector.get("matchLabels") and not selector.get("matchExpressions")
+
+
+def label_selector_errors(selector, path):
+    """ValidateLabelSelector: match labels as labels, each expression's operator, values and key."""
+    if not isinstance(selector, dict):
+        return []
+    errors = validate_labels(selector.get("matchLabels"), path + ".matchLabels")
+    for index, expression in enumerate(selector.get("matchExpressions") or []):
+        field = "%s.matchExpressions[%d]" % (path, index)
+        expression = expression if isinstance(expression, dict) else {}
+        operator, values = expression.get("operator"), expression.get("values") or []
+        if operator in ("In", "NotIn"):
+            if not values:
+                errors.append(FieldError("Required", field + ".values", detail="must be specified when `operator` is 'In' or 'NotIn'"))
+        elif operator in ("Exists", "DoesNotExist"):
+            if values:
+                errors.append(FieldError("Forbidden", field + ".values",
+                                         detail="may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        else:
+            errors.append(FieldError("Invalid", field + ".operator", operator, "not a valid selector operator"))
+        errors += _qualified_name_errors(field + ".key", expression.get("key") or "")
+        for number, value in enumerate(values):
+            errors += _label_value_errors("%s.values[%d]" % (field, number), value)
+    return errors
+
+
+def selector_matches(selector, labels):
+    """Whether a (valid) LabelSelector selects ``labels``: none selects nothing, an empty one everything."""
+    if selector is None:
+        return False
+    reqs = [(key, "=", [value]) for key, value in (selector.get("matchLabels") or {}).items()]
+    reqs += [(e.get("key"), SELECTOR_OPERATORS[e.get("operator")], e.get("values") or []) for e in selector.get("matchExpressions") or []]
+    return labels_match(reqs, labels)
+
+
+def selector_string(selector):
+    """A LabelSelector as the selector string of a Scale's status (requirements sorted by key)."""
+    if not isinstance(selector, dict):
+        return ""
+    parts = [(key, "%s=%s" % (key, value)) for key, value in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression.get("key", ""), expression.get("operator"), sorted(expression.get("values") or [])
+        text = {"In": "%s in (%s)", "NotIn": "%s notin (%s)", "Exists": "%s", "DoesNotExist": "!%s"}.get(operator, "%s")
+        parts.append((key, text % ((key, ",".join(values)) if "(" in text else key)))
+    return ",".join(text for _key, text in sorted(parts, key=lambda part: part[0]))
+
+
+def _template_label_errors(spec):
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    return [FieldError("Invalid", "spec.template.metadata.labels", shown=go_string_map(labels),
+                       detail="`selector` does not match template `labels`")]
+
+
+def _status_errors(status, fields, at_most_replicas, available_detail):
+    """Status counters must be >= 0 and (some of them) at most status.replicas."""
+    def count(key):
+        value = status.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    errors = []
+    for key in fields:
+        errors += _nonnegative(status.get(key), "status." + key)
+    for key in at_most_replicas:
+        if count(key) > count("replicas"):
+            errors.append(FieldError("Invalid", "status." + key, status[key], "cannot be greater than status.replicas"))
+    if available_detail and count("availableReplicas") > count("readyReplicas"):
+        errors.append(FieldError("Invalid", "status.availableReplicas", status["availableReplicas"], available_detail))
+    return errors
+
+
+class WorkloadStrategy(Strategy):
+    """What Deployments, StatefulSets and DaemonSets share: a pod template defaulted like a Pod's spec, a status
+    reset on create and kept by main-resource writes, and metadata.generation."""
+
+    sets_generation = True
+    initial_status = {}
+
+    def prepare_create(self, state, rt, obj):
+        self.defaults(obj)
+        obj["status"] = copy.deepcopy(self.initial_status)
+
+    def prepare_update(self, state, rt, obj, old):
+        self.defaults(obj)  # defaulting runs on every write
+
+    def defaults(self, obj):
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            spec = obj["spec"] = {}
+        template = spec.get("template")
+        if not isinstance(template, dict):
+            template = spec["template"] = {}
+        if not isinstance(template.get("spec"), dict):
+            template["spec"] = {}
+        pod_spec_defaults(template["spec"])
+        self.spec_defaults(spec)
+
+    def spec_defaults(self, spec):
+        pass
+
+    @staticmethod
+    def template_errors(spec, owner, pod_spec=True):
+        """ValidatePodTemplateSpec (its labels and annotations reported as spec.template.labels/annotations, as the
+        real server does) and what a controller's pods need: restartPolicy Always, no activeDeadlineSeconds."""
+        template = spec.get("template") or {}
+        meta = template.get("metadata") or {}
+        pod = template.get("spec") or {}
+        errors = validate_labels(meta.get("labels"), "spec.template.labels")
+        errors += validate_annotations(meta.get("annotations"), "spec.template.annotations")
+        if pod_spec:
+            errors += validate_pod_spec(pod, "spec.template.spec")
+        if pod.get("restartPolicy") != "Always":
+            errors.append(FieldError("NotSupported", "spec.template.spec.restartPolicy", pod.get("restartPolicy", ""), ["Always"]))
+        if pod.get("activeDeadlineSeconds") is not None:
+            errors.append(FieldError("Forbidden", "spec.template.spec.activeDeadlineSeconds",
+                                     detail="activeDeadlineSeconds in %s is not Supported" % owner))
+        return errors
+
+    @staticmethod
+    def selector_immutable(spec, old):
+        selector = spec.get("selector")
+        if old is None or selector == (old.get("spec") or {}).get("selector"):
+            return []
+        shown = go_label_selector(selector) if isinstance(selector, dict) else "null"
+        return [FieldError("Invalid", "spec.selector", shown=shown, detail="field is immutable")]
+
+
+class DeploymentStrategy(WorkloadStrategy):
+    def spec_defaults(self, spec):
+        if spec.get("replicas") is None:
+            spec["replicas"] = 1
+        if not isinstance(spec.get("strategy"), dict):
+            spec["strategy"] = {}
+        strategy = spec["strategy"]
+        if not strategy.get("type"):
+            strategy["type"] = "RollingUpdate"
+        if strategy["type"] == "RollingUpdate":
+            if not isinstance(strategy.get("rollingUpdate"), dict):
+                strategy["rollingUpdate"] = {}
+            for key in ("maxUnavailable", "maxSurge"):
+                if strategy["rollingUpdate"].get(key) is None:
+                    strategy["rollingUpdate"][key] = "25%"
+        for key, value in (("revisionHistoryLimit", 10), ("progressDeadlineSeconds", 600)):
+            if spec.get(key) is None:
+                spec[key] = value
+
+    def validate(self, state, rt, obj, old):
+        spec = obj.get("spec") or {}
+        errors = _nonnegative(spec.get("replicas"), "spec.replicas")
+        selector = spec.get("selector")
+        selector_errors = label_selector_errors(selector, "spec.selector")
+        if selector is None:
+            errors.append(FieldError("Required", "spec.selector"))
+        else:
+            errors += selector_errors
+            if _selector_empty(selector):
+                errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector),
+                                         detail="empty selector is invalid for deployment"))
+        if selector_errors:
+            errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector), detail="invalid label selector"))
+        else:
+            if (selector is None or not _selector_empty(selector)) and not selector_matches(
+                    selector, ((spec.get("template") or {}).get("metadata") or {}).get("labels")):
+                errors += _template_label_errors(spec)
+            errors += self.template_errors(spec, "ReplicaSet")
+        errors += self._strategy_errors(spec.get("strategy") or {})
+        errors += _nonnegative(spec.get("minReadySeconds"), "spec.minReadySeconds")
+        errors += _nonnegative(spec.get("revisionHistoryLimit"), "spec.revisionHistoryLimit")
+        deadline = spec.get("progressDeadlineSeconds")
+        if deadline is not None:
+            errors += _nonnegative(deadline, "spec.progressDeadlineSeconds")
+            if isinstance(deadline, int) and deadline <= (spec.get("minReadySeconds") or 0):
+                errors.append(FieldError("Invalid", "spec.progressDeadlineSeconds", deadline, "must be greater than minReadySeconds"))
+        errors += _status_errors(obj.get("status") or {}, ("observedGeneration", "replicas", "updatedReplicas", "readyReplicas",
+                                                           "availableReplicas", "unavailableReplicas", "collisionCount"),
+                                 ("updatedReplicas", "readyReplicas", "availableReplicas"), "cannot be greater than readyReplicas")
+        return errors + self.selector_immutable(spec, old)
+
+    @staticmethod
+    def _strategy_errors(strategy):
+        kind, rolling = strategy.get("type"), strategy.get("rollingUpdate")
+        if kind == "Recreate":
+            if rolling is not None:
+                return [FieldError("Forbidden", "spec.strategy.rollingUpdate",
+                                   detail="may not be specified when strategy `type` is 'Recreate'")]
+            return []
+        if kind != "RollingUpdate":
+            shown = "apps.DeploymentStrategy{Type:%s, RollingUpdate:(*apps.RollingUpdateDeployment)(%s)}" % (
+                go_quote(kind or ""), "nil" if rolling is None else "0xc000000000")
+            return [FieldError("NotSupported", "spec.strategy", detail=["Recreate", "RollingUpdate"], shown=shown)]
+        path = "spec.strategy.rollingUpdate"
+        unavailable, surge = rolling.get("maxUnavailable"), rolling.get("maxSurge")
+        errors = _int_or_percent_errors(unavailable, path + ".maxUnavailable", at_most_100=False)
+        errors += _int_or_percent_errors(surge, path + ".maxSurge", at_most_100=False)
+        if _int_or_percent_value(unavailable) == 0 and _int_or_percent_value(surge) == 0:
+            errors.append(FieldError("Invalid", path + ".maxUnavailable", shown=go_int_or_string(unavailable),
+                                     detail="may not be 0 when `maxSurge` is 0"))
+        if isinstance(unavailable, str) and PERCENT.match(unavailable) and int(unavailable[:-1]) > 100:
+            errors.append(FieldError("Invalid", path + ".maxUnavailable", shown=go_int_or_string(unavailable),
+                                     detail="must not be greater than 100%"))
+        return errors
+
+
+class StatefulSetStrategy(WorkloadStrategy):
+    name_check = "label"
+    initial_status = {"replicas": 0, "availableReplicas": 0}
+    UPDATABLE = ("replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds")
+
+    def spec_defaults(self, spec):
+        if not spec.get("podManagementPolicy"):
+            spec["podManagementPolicy"] = "OrderedReady"
+        if not isinstance(spec.get("updateStrategy"), dict):
+            spec["updateStrategy"] = {}
+        strategy = spec["updateStrategy"]
+        if not strategy.get("type"):
+            strategy["type"] = "RollingUpdate"
+            if strategy.get("rollingUpdate") is None:
+                strategy["rollingUpdate"] = {}
+        if strategy["type"] == "RollingUpdate" and isinstance(strategy.get("rollingUpdate"), dict) \
+                and strategy["rollingUpdate"].get("partition") is None:
+            strategy["rollingUpdate"]["partition"] = 0
+        for key, value in (("replicas", 1), ("revisionHistoryLimit", 10)):
+            if spec.get(key) is None:
+                spec[key] = value
+        spec.setdefault("serviceName", "")
+        if not isinstance(spec.get("persistentVolumeClaimRetentionPolicy"), dict):
+            spec["persistentVolumeClaimRetentionPolicy"] = {}
+        for key in ("whenDeleted", "whenScaled"):
+            if not spec["persistentVolumeClaimRetentionPolicy"].get(key):
+                spec["persistentVolumeClaimRetentionPolicy"][key] = "Retain"
+
+    def validate(self, state, rt, obj, old):
+        spec = obj.get("spec") or {}
+        errors = []
+        policy = spec.get("podManagementPolicy")
+        if policy not in ("OrderedReady", "Parallel"):
+            errors.append(FieldError("Invalid", "spec.podManagementPolicy", policy, "must be 'OrderedReady' or 'Parallel'"))
+        errors += self._update_strategy_errors(spec.get("updateStrategy") or {})
+        for key, value in (spec.get("persistentVolumeClaimRetentionPolicy") or {}).items():
+            if value not in ("Retain", "Delete"):
+                errors.append(FieldError("NotSupported", "spec.persistentVolumeClaimRetentionPolicy." + key, value, ["Retain", "Delete"]))
+        errors += _nonnegative(spec.get("replicas"), "spec.replicas")
+        errors += _nonnegative(spec.get("minReadySeconds"), "spec.minReadySeconds")
+        selector = spec.get("selector")
+        selector_errors = label_selector_errors(selector, "spec.selector")
+        if selector is None:
+            errors.append(FieldError("Required", "spec.selector"))
+        else:
+            errors += selector_errors
+            if _selector_empty(selector):
+                errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector),
+                                         detail="empty selector is invalid for statefulset"))
+        if selector_errors:
+            errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector)))
+        else:
+            if (selector is None or not _selector_empty(selector)) and not selector_matches(
+                    selector, ((spec.get("template") or {}).get("metadata") or {}).get("labels")):
+                errors += _template_label_errors(spec)
+            # The real server does not validate a StatefulSet's pod spec (a TODO in its validation): only these.
+            errors += self.template_errors(spec, "StatefulSet", pod_spec=False)
+        errors += _status_errors(obj.get("status") or {}, ("replicas", "readyReplicas", "currentReplicas", "updatedReplicas",
+                                                           "availableReplicas", "observedGeneration", "collisionCount"),
+                                 ("readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas"),
+                                 "cannot be greater than status.readyReplicas")
+        if old is not None:
+            old_spec = old.get("spec") or {}
+            if _without(spec, self.UPDATABLE) != _without(old_spec, self.UPDATABLE):
+                errors.append(FieldError("Forbidden", "spec", detail="updates to statefulset spec for fields other than 'replicas', "
+                                         "'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
+                                         "'minReadySeconds' are forbidden"))
+        return errors
+
+    @staticmethod
+    def _update_strategy_errors(strategy):
+        kind, rolling = strategy.get("type"), strategy.get("rollingUpdate")
+        path = "spec.updateStrategy"
+        if kind == "OnDelete":
+            if rolling is not None:
+                shown = "apps.RollingUpdateStatefulSetStrategy{Partition:%s, MaxUnavailable:(*intstr.IntOrString)(%s)}" % (
+                    go_quote((rolling or {}).get("partition", 0)), "nil" if (rolling or {}).get("maxUnavailable") is None else "0xc000000000")
+                return [FieldError("Invalid", path + ".rollingUpdate", shown=shown, detail="only allowed for updateStrategy 'RollingUpdate'")]
+            return []
+        if kind != "RollingUpdate":
+            shown = "apps.StatefulSetUpdateStrategy{Type:%s, RollingUpdate:(*apps.RollingUpdateStatefulSetStrategy)(%s)}" % (
+                go_quote(kind or ""), "nil" if rolling is None else "0xc000000000")
+            return [FieldError("Invalid", path, shown=shown, detail="must be 'RollingUpdate' or 'OnDelete'")]
+        if not isinstance(rolling, dict):
+            return []
+        errors = _nonnegative(rolling.get("partition"), path + ".rollingUpdate.partition")
+        if rolling.get("maxUnavailable") is not None:
+            unavailable = rolling["maxUnavailable"]
+            errors += _int_or_percent_errors(unavailable, path + ".rollingUpdate.maxUnavailable")
+            if _int_or_percent_value(unavailable) == 0:
+                errors.append(FieldError("Invalid", path + ".rollingUpdate.maxUnavailable", shown=go_int_or_string(unavailable),
+                                         detail="cannot be 0"))
+        return errors
+
+
+class DaemonSetStrategy(WorkloadStrategy):
+    initial_status = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}
+    TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+
+    def spec_defaults(self, spec):
+        if not isinstance(spec.get("updateStrategy"), dict):
+            spec["updateStrategy"] = {}
+        strategy = spec["updateStrategy"]
+        if not strategy.get("type"):
+            strategy["type"] = "RollingUpdate"
+        if strategy["type"] == "RollingUpdate":
+            if not isinstance(strategy.get("rollingUpdate"), dict):
+                strategy["rollingUpdate"] = {}
+            for key, value in (("maxUnavailable", 1), ("maxSurge", 0)):
+                if strategy["rollingUpdate"].get(key) is None:
+                    strategy["rollingUpdate"][key] = value
+        if spec.get("revisionHistoryLimit") is None:
+            spec["revisionHistoryLimit"] = 10
+
+    def prepare_create(self, state, rt, obj):
+        super().prepare_create(state, rt, obj)
+        annotations = obj["metadata"].get("annotations") or {}
+        value = str(annotations.get(self.TEMPLATE_GENERATION, ""))
+        annotations[self.TEMPLATE_GENERATION] = value if value.isdigit() and int(value) >= 1 else "1"
+        obj["metadata"]["annotations"] = annotations
+
+    def prepare_update(self, state, rt, obj, old):
+        # The template generation is the server's: kept from the old object, one up when the template changes.
+        super().prepare_update(state, rt, obj, old)
+        stored = str((old["metadata"].get("annotations") or {}).get(self.TEMPLATE_GENERATION) or "1")
+        generation = int(stored) if stored.isdigit() else 1
+        if obj["spec"].get("template") != (old.get("spec") or {}).get("template"):
+            generation += 1
+        annotations = obj["metadata"].get("annotations") or {}
+        annotations[self.TEMPLATE_GENERATION] = str(generation)
+        obj["metadata"]["annotations"] = annotations
+
+    def validate(self, state, rt, obj, old):
+        spec = obj.get("spec") or {}
+        selector = spec.get("selector")
+        selector_errors = label_selector_errors(selector, "spec.selector")
+        errors = list(selector_errors)
+        # No selector is no error of its own here: it selects nothing, so the template labels never match.
+        if not selector_errors and not selector_matches(selector, ((spec.get("template") or {}).get("metadata") or {}).get("labels")):
+            errors += _template_label_errors(spec)
+        if isinstance(selector, dict) and _selector_empty(selector):
+            errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector),
+                                     detail="empty selector is invalid for daemonset"))
+        errors += self.template_errors(spec, "DaemonSet")
+        errors += _nonnegative(spec.get("minReadySeconds"), "spec.minReadySeconds")
+        errors += self._update_strategy_errors(spec.get("updateStrategy") or {})
+        errors += _nonnegative(spec.get("revisionHistoryLimit"), "spec.revisionHistoryLimit")
+        errors += _status_errors(obj.get("status") or {}, ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled",
+                                                           "numberReady", "observedGeneration", "updatedNumberScheduled",
+                                                           "numberAvailable", "numberUnavailable", "collisionCount"), (), None)
+        return errors + self.selector_immutable(spec, old)
+
+    @staticmethod
+    def _update_strategy_errors(strategy):
+        kind, rolling = strategy.get("type"), strategy.get("rollingUpdate")
+        path = "spec.updateStrategy"
+        if kind == "OnDelete":
+            return []
+        if kind != "RollingUpdate":
+            shown = "apps.DaemonSetUpdateStrategy{Type:%s, RollingUpdate:(*apps.RollingUpdateDaemonSet)(%s)}" % (
+                go_quote(kind or ""), "nil" if rolling is None else "0xc000000000")
+            return [FieldError("NotSupported", path, detail=["RollingUpdate", "OnDelete"], shown=shown)]
+        if not isinstance(rolling, dict):
+            return [FieldError("Required", path + ".rollingUpdate")]
+        path += ".rollingUpdate"
+        unavailable, surge = rolling.get("maxUnavailable"), rolling.get("maxSurge")
+        errors = _int_or_percent_errors(unavailable, path + ".maxUnavailable") + _int_or_percent_errors(surge, path + ".maxSurge")
+        has_unavailable, has_surge = _int_or_percent_value(unavailable) != 0, _int_or_percent_value(surge) != 0
+        if has_unavailable and has_surge:
+            errors.append(FieldError("Invalid", path + ".maxSurge", shown=go_int_or_string(surge),
+                                     detail="may not be set when maxUnavailable is non-zero"))
+        elif not has_unavailable and not has_surge:
+            errors.append(FieldError("Required", path + ".maxUnavailable", detail="cannot be 0 when maxSurge is 0"))
+        return errors
+
+
 class CrdStrategy(Strategy):
     def prepare_create(self, state, rt, obj):
         spec = obj.setdefault("spec", {})
@@ -1727,6 +2412,12 @@ def builtin_types():
         ResourceType(core, ["v1"], "configmaps", "ConfigMap", True, ConfigMapStrategy(), short_names=["cm"]),
         ResourceType("discovery.k8s.io", ["v1"], "endpointslices", "EndpointSlice", True, EndpointSliceStrategy(),
                      field_selectors=["addressType"]),
+        ResourceType("apps", ["v1"], "deployments", "Deployment", True, DeploymentStrategy(), short_names=["deploy"],
+                     categories=["all"], status_subresource=True, extra_subresources=["scale"], merge_keys=WORKLOAD_MERGE_KEYS),
+        ResourceType("apps", ["v1"], "statefulsets", "StatefulSet", True, StatefulSetStrategy(), short_names=["sts"],
+                     categories=["all"], status_subresource=True, extra_subresources=["scale"], merge_keys=WORKLOAD_MERGE_KEYS),
+        ResourceType("apps", ["v1"], "daemonsets", "DaemonSet", True, DaemonSetStrategy(), short_names=["ds"],
+                     categories=["all"], status_subresource=True, merge_keys=WORKLOAD_MERGE_KEYS),
         ResourceType("apiextensions.k8s.io", ["v1"], "customresourcedefinitions", "CustomResourceDefinition", False,
                      CrdStrategy(), short_names=["crd", "crds"], categories=["api-extensions"], status_subresource=True,
                      returns_deleted=True),
@@ -2056,6 +2747,66 @@ class KubeState:
             forced = {path for _entry, path in conflicts}
             return self._write(rt, gv, ns, obj, stored, sub, manager, "Apply", query, applied=applied, forced=forced)
 
+    # -- the scale subresource: an autoscaling/v1 Scale of a Deployment's or StatefulSet's spec.replicas
+
+    @staticmethod
+    def scale_of(obj):
+        meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+        scale = {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                 "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
+                 "spec": {}, "status": {"replicas": status.get("replicas") or 0}}
+        if spec.get("replicas"):
+            scale["spec"]["replicas"] = spec["replicas"]  # omitempty: a zero is left out
+        selector = selector_string(spec.get("selector"))
+        if selector:
+            scale["status"]["selector"] = selector
+        return scale
+
+    def get_scale(self, rt, ns, name):
+        with self.lock:
+            return 200, self.scale_of(self._get(rt, ns, name))
+
+    def update_scale(self, rt, gv, ns, name, body, query, manager, options_kind="UpdateOptions"):
+        if not isinstance(body, dict):
+            raise bad_request("the body of the request must be an object")
+        with self.lock:
+            stored = self._get(rt, ns, name)
+            wanted = (body.get("metadata") or {}).get("resourceVersion")
+            if wanted and wanted != stored["metadata"]["resourceVersion"]:
+                raise conflict(rt, name)
+            replicas = (body.get("spec") or {}).get("replicas") or 0
+            if not isinstance(replicas, int) or isinstance(replicas, bool):
+                raise bad_request("Scale in version \"v1\" cannot be handled as a Scale: spec.replicas must be an integer")
+            if replicas < 0:
+                error = FieldError("Invalid", "spec.replicas", replicas, "must be greater than or equal to 0")
+                raise ApiError(422, "Invalid", 'Scale.autoscaling "%s" is invalid: %s' % (name, error.error()),
+                               {"name": name, "group": "autoscaling", "kind": "Scale", "causes": [error.cause()]})
+            obj = self.served(rt, gv, stored)
+            obj["spec"]["replicas"] = replicas
+            _code, written = self._write(rt, gv, ns, obj, stored, "scale", manager, "Update", query, options_kind=options_kind)
+            return 200, self.scale_of(written)
+
+    def patch_scale(self, rt, gv, ns, name, content_type, raw, query, manager):
+        ctype = (content_type or "").split(";")[0].strip().lower()
+        if ctype not in (MERGE_PATCH, JSON_PATCH, STRATEGIC_PATCH):
+            raise ApiError(415, "UnsupportedMediaType", "the kube_apiserver test double patches a scale subresource with "
+                           "merge, JSON or strategic merge patches only")
+        patch = _load_json(raw)
+        with self.lock:
+            current = self.scale_of(self._get(rt, ns, name))
+            if ctype == JSON_PATCH:
+                if not isinstance(patch, list) or not all(isinstance(op, dict) for op in patch):
+                    raise bad_request("json: cannot unmarshal %s into Go value of type jsonpatch.Patch" % type_name(patch))
+                try:
+                    patched = json_patch(current, patch)
+                except PatchFailed as exc:
+                    raise ApiError(422, "Invalid", str(exc)) from None
+            elif not isinstance(patch, dict):
+                raise bad_request("json: cannot unmarshal %s into Go value of type map[string]interface {}" % type_name(patch))
+            else:
+                patched = merge_patch(current, patch) if ctype == MERGE_PATCH else strategic_merge(current, patch, {})
+            return self.update_scale(rt, gv, ns, name, patched, query, manager, options_kind="PatchOptions")
+
     def delete(self, rt, gv, ns, name, query, options):
         dry = _dry_run(query, options, "DeleteOptions")
         with self.lock:
@@ -2154,7 +2905,7 @@ class KubeState:
                 meta.pop(key, None)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = now()
-            if rt.crd_name or rt.plural == "customresourcedefinitions":
+            if rt.crd_name or rt.plural == "customresourcedefinitions" or rt.strategy.sets_generation:
                 meta["generation"] = 1
             if rt.status_subresource and rt.crd_name:
                 obj.pop("status", None)
@@ -2253,21 +3004,34 @@ class KubeState:
         write_managed(obj, entries)
 
 
+def _manager_text(entry):
+    """A manager as conflict messages name it: an applier by name, an updater with its apiVersion."""
+    text = go_quote(entry["manager"])
+    if entry["subresource"]:
+        text += " with subresource %s" % go_quote(entry["subresource"])
+    if entry["operation"] == "Update":
+        text += " using %s" % entry["apiVersion"]
+    return text
+
+
 def _apply_conflict(conflicts):
-    by_manager = {}
-    for entry, path in conflicts:
-        by_manager.setdefault((entry["manager"], entry["apiVersion"]), []).append(_path_text(path))
     count = len(conflicts)
-    parts = []
-    for (manager, api_version), paths in by_manager.items():
-        if len(paths) == 1:
-            parts.append('conflict with "%s" using %s: %s' % (manager, api_version, paths[0]))
-        else:
-            parts.append('conflicts with "%s" using %s:\n%s' % (manager, api_version, "\n".join("- " + p for p in paths)))
-    message = "Apply failed with %d conflict%s: %s" % (count, "" if count == 1 else "s", "\n".join(parts))
-    causes = [{"reason": "FieldManagerConflict", "message": 'conflict with "%s" using %s' % (e["manager"], e["apiVersion"]),
-               "field": _path_text(p)} for e, p in conflicts]
-    return ApiError(409, "Conflict", message, {"causes": causes})
+    if count == 1:
+        entry, path = conflicts[0]
+        message = "conflict with %s: %s" % (_manager_text(entry), _path_text(path))
+    else:
+        by_manager = {}
+        for entry, path in conflicts:
+            by_manager.setdefault(_manager_text(entry), []).append(_path_text(path))
+        lines = []
+        for manager in sorted(by_manager):
+            lines.append("conflicts with %s:" % manager)
+            lines += ["- " + path for path in by_manager[manager]]
+        message = "\n".join(lines)
+    causes = [{"reason": "FieldManagerConflict", "message": "conflict with %s" % _manager_text(e), "field": _path_text(p)}
+              for e, p in conflicts]
+    return ApiError(409, "Conflict", "Apply failed with %d conflict%s: %s" % (count, "" if count == 1 else "s", message),
+                    {"causes": causes})
 
 
 def _dry_run(query, options, options_kind):
@@ -2419,10 +3183,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             raise NOT_FOUND_PATH
         if sub is not None and not ((sub == "status" and rt.status_subresource) or sub in rt.extra_subresources):
             raise NOT_FOUND_PATH
-        if sub is not None and sub != "status":
+        if sub is not None and sub not in ("status", "scale"):
             raise ApiError(405, "MethodNotAllowed", "the %s subresource is not implemented by the kube_apiserver test double" % sub)
         if str(query.get("watch", "")).lower() in ("true", "1"):
             raise ApiError(405, "MethodNotAllowed", "watch is not implemented by the kube_apiserver test double")
+        if sub == "scale":
+            if method == "GET":
+                return state.get_scale(rt, ns, name)
+            if method == "PUT":
+                return state.update_scale(rt, gv, ns, name, _load_body(raw, self.headers.get("Content-Type")), query,
+                                          self._manager(query))
+            if method == "PATCH":
+                manager = query.get("fieldManager") or self._manager(query)
+                return state.patch_scale(rt, gv, ns, name, self.headers.get("Content-Type"), raw, query, manager)
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         if method == "GET":
             return state.get(rt, gv, ns, name) if name else state.list(rt, gv, ns, query)
         if method == "POST" and name is None:

@@ -7,6 +7,7 @@ when KUBEDC_TEST_KUBECONFIG is set, so they pin the double to the real server: w
 legitimately differ in a detail, only what both do is asserted.
 """
 
+import copy
 import json
 import time
 import uuid
@@ -694,6 +695,463 @@ def test_resource_versions_increase_across_writes(core, ns):
     assert not listing.metadata._continue
 
 
+# --- apps/v1 workloads: Deployments, StatefulSets, DaemonSets
+#
+# A real server runs their controllers (ReplicaSets, Pods, status); the double runs none. So these assert
+# what the API server itself does: defaults, validation, generation, patches; and status only as a write
+# returns it, since a controller may rewrite it at any moment.
+
+WEB_LABELS = {"app": "web"}
+
+
+@pytest.fixture
+def apps(api):
+    return client.AppsV1Api(api)
+
+
+def pod_template(labels=None, **spec):
+    spec = dict({"containers": [{"name": "web", "image": "registry.k8s.io/pause:3.9", "ports": [{"containerPort": 8080}]}]}, **spec)
+    return {"metadata": {"labels": dict(WEB_LABELS if labels is None else labels)}, "spec": spec}
+
+
+def workload(kind, name, template=None, **spec):
+    spec = dict({"selector": {"matchLabels": dict(WEB_LABELS)}, "template": template or pod_template()}, **spec)
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+
+def _create(apps, ns, body, **kwargs):
+    create = {"Deployment": apps.create_namespaced_deployment, "StatefulSet": apps.create_namespaced_stateful_set,
+              "DaemonSet": apps.create_namespaced_daemon_set}[body["kind"]]
+    return create(ns, body, **kwargs)
+
+
+def _send(kube, ns, body, **kwargs):
+    """Creates ``body`` through the dynamic client: the typed one refuses some bad bodies itself, before the server."""
+    return kube.dynamic().resources.get(api_version="apps/v1", kind=body["kind"]).create(namespace=ns, body=body, **kwargs)
+
+
+def _read(apps, ns, kind, name):
+    read = {"Deployment": apps.read_namespaced_deployment, "StatefulSet": apps.read_namespaced_stateful_set,
+            "DaemonSet": apps.read_namespaced_daemon_set}[kind]
+    return read(name, ns)
+
+
+def _patch(apps, ns, kind, name, body, **kwargs):
+    patch = {"Deployment": apps.patch_namespaced_deployment, "StatefulSet": apps.patch_namespaced_stateful_set,
+             "DaemonSet": apps.patch_namespaced_daemon_set}[kind]
+    return patch(name, ns, body, **kwargs)
+
+
+def _missing(call):
+    with pytest.raises(ApiException) as excinfo:
+        call()
+    status_of(excinfo, 404)
+
+
+def test_apps_discovery_lists_the_workload_kinds(kube, api):
+    resources = {r.name: r for r in client.AppsV1Api(api).get_api_resources().resources}
+    for plural, kind, short in (("deployments", "Deployment", "deploy"), ("statefulsets", "StatefulSet", "sts"),
+                                ("daemonsets", "DaemonSet", "ds")):
+        resource = resources[plural]
+        assert resource.kind == kind and resource.namespaced is True and resource.short_names == [short]
+        assert resource.categories == ["all"]
+        assert {"create", "get", "list", "patch", "update", "delete", "deletecollection"} <= set(resource.verbs)
+        assert resources[plural + "/status"].kind == kind
+    for plural in ("deployments", "statefulsets"):
+        scale = resources[plural + "/scale"]
+        assert (scale.group, scale.version, scale.kind) == ("autoscaling", "v1", "Scale")
+        assert set(scale.verbs) == {"get", "patch", "update"}
+    assert "daemonsets/scale" not in resources
+    deployments = kube.dynamic().resources.get(api_version="apps/v1", kind="Deployment")
+    assert deployments.name == "deployments" and deployments.namespaced and "status" in deployments.subresources
+
+
+def test_deployment_defaults_and_generation(apps, ns):
+    created = apps.create_namespaced_deployment(ns, workload("Deployment", "web"))
+    spec = created.spec
+    assert created.metadata.generation == 1
+    assert spec.replicas == 1 and spec.revision_history_limit == 10 and spec.progress_deadline_seconds == 600
+    assert spec.strategy.type == "RollingUpdate"
+    assert (spec.strategy.rolling_update.max_surge, spec.strategy.rolling_update.max_unavailable) == ("25%", "25%")
+    pod = spec.template.spec
+    assert (pod.restart_policy, pod.dns_policy, pod.termination_grace_period_seconds, pod.scheduler_name) == \
+        ("Always", "ClusterFirst", 30, "default-scheduler")
+    container = pod.containers[0]
+    assert container.image_pull_policy == "IfNotPresent" and container.termination_message_path == "/dev/termination-log"
+    assert container.ports[0].protocol == "TCP"
+
+    # Metadata is not spec: no new generation.
+    labelled = apps.patch_namespaced_deployment("web", ns, {"metadata": {"labels": {"team": "a"}}})
+    assert labelled.metadata.generation == 1 and labelled.metadata.labels == {"team": "a"}
+    # A spec change is.
+    scaled = apps.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 0}})
+    assert scaled.metadata.generation == 2 and scaled.spec.replicas == 0
+    # So is a template change, even one of its metadata.
+    annotated = apps.patch_namespaced_deployment("web", ns, {"spec": {"template": {"metadata": {"annotations": {"a": "b"}}}}})
+    assert annotated.metadata.generation == 3
+    # A patch that changes nothing changes no generation.
+    same = apps.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 0}})
+    assert same.metadata.generation == 3
+
+    # Recreate has no rollingUpdate: none is defaulted, and one left over from RollingUpdate is refused.
+    recreate = apps.create_namespaced_deployment(ns, workload("Deployment", "once", strategy={"type": "Recreate"}, replicas=0))
+    assert recreate.spec.strategy.type == "Recreate" and recreate.spec.strategy.rolling_update is None
+    assert recreate.spec.replicas == 0
+    with pytest.raises(ApiException) as excinfo:
+        apps.patch_namespaced_deployment("web", ns, {"spec": {"strategy": {"type": "Recreate"}}},
+                                         _content_type="application/merge-patch+json")
+    body = status_of(excinfo, 422)
+    assert body["message"] == ('Deployment.apps "web" is invalid: spec.strategy.rollingUpdate: Forbidden: may not be specified '
+                               "when strategy `type` is 'Recreate'")
+    # A strategic merge patch that retains only `type` clears rollingUpdate ($retainKeys, as kubectl apply sends).
+    switched = apps.patch_namespaced_deployment("web", ns, {"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}})
+    assert switched.spec.strategy.type == "Recreate" and switched.spec.strategy.rolling_update is None
+    assert switched.metadata.generation == 4
+    # A patch setting a field its $retainKeys does not retain is malformed.
+    with pytest.raises(ApiException) as excinfo:
+        apps.patch_namespaced_deployment("web", ns, {"spec": {"strategy": {
+            "$retainKeys": ["type"], "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}}})
+    body = status_of(excinfo, 400)
+    assert body["reason"] == "BadRequest" and body["message"] == "invalid patch format of retainKeys"
+    assert apps.read_namespaced_deployment("web", ns).spec.strategy.type == "Recreate"
+
+
+def test_statefulset_and_daemonset_defaults_and_generation(apps, ns):
+    sts = apps.create_namespaced_stateful_set(ns, workload("StatefulSet", "db"))
+    assert sts.metadata.generation == 1 and sts.spec.replicas == 1 and sts.spec.revision_history_limit == 10
+    assert sts.spec.pod_management_policy == "OrderedReady"
+    assert sts.spec.update_strategy.type == "RollingUpdate" and sts.spec.update_strategy.rolling_update.partition == 0
+    assert sts.spec.template.spec.restart_policy == "Always"
+    on_delete = apps.create_namespaced_stateful_set(ns, workload("StatefulSet", "manual", updateStrategy={"type": "OnDelete"}))
+    assert on_delete.spec.update_strategy.type == "OnDelete" and on_delete.spec.update_strategy.rolling_update is None
+    assert apps.patch_namespaced_stateful_set("db", ns, {"spec": {"replicas": 0}}).metadata.generation == 2
+
+    ds = apps.create_namespaced_daemon_set(ns, workload("DaemonSet", "agent"))
+    assert ds.metadata.generation == 1 and ds.spec.revision_history_limit == 10
+    assert ds.spec.update_strategy.type == "RollingUpdate" and ds.spec.update_strategy.rolling_update.max_unavailable == 1
+    template_generation = "deprecated.daemonset.template.generation"
+    assert ds.metadata.annotations == {template_generation: "1"}
+    # The template generation counts template changes only; metadata.generation counts every spec change.
+    changed = apps.patch_namespaced_daemon_set("agent", ns, {"spec": {"template": {"metadata": {"annotations": {"a": "b"}}}}})
+    assert changed.metadata.generation == 2 and changed.metadata.annotations[template_generation] == "2"
+    slower = apps.patch_namespaced_daemon_set("agent", ns, {"spec": {"minReadySeconds": 5}})
+    assert slower.metadata.generation == 3 and slower.metadata.annotations[template_generation] == "2"
+    # It is the server's: a client cannot set it.
+    kept = apps.patch_namespaced_daemon_set("agent", ns, {"metadata": {"annotations": {template_generation: "9", "x": "y"}}})
+    assert kept.metadata.generation == 3 and kept.metadata.annotations == {template_generation: "2", "x": "y"}
+
+
+@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "DaemonSet"])
+def test_workload_selector_must_select_the_template(kube, apps, ns, kind):
+    word = kind.lower()
+    mismatch = workload(kind, "mismatch", template=pod_template(labels={"app": "api", "tier": "front"}))
+    with pytest.raises(ApiException) as excinfo:
+        _send(kube, ns, mismatch)
+    body = status_of(excinfo, 422)
+    assert body["reason"] == "Invalid" and body["details"]["group"] == "apps" and body["details"]["kind"] == kind
+    assert body["message"] == ('%s.apps "mismatch" is invalid: spec.template.metadata.labels: Invalid value: '
+                               'map[string]string{"app":"api", "tier":"front"}: `selector` does not match template `labels`' % kind)
+
+    empty = workload(kind, "empty")
+    empty["spec"]["selector"] = {}
+    with pytest.raises(ApiException) as excinfo:
+        _send(kube, ns, empty)
+    assert status_of(excinfo, 422)["message"] == (
+        '%s.apps "empty" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), '
+        "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for %s" % (kind, word))
+
+    none = workload(kind, "none")
+    del none["spec"]["selector"]
+    with pytest.raises(ApiException) as excinfo:
+        _send(kube, ns, none)
+    found = causes(status_of(excinfo, 422))
+    # No selector selects nothing, so the template never matches; a DaemonSet reports only that.
+    expected = {("spec.template.metadata.labels", "FieldValueInvalid")}
+    if kind != "DaemonSet":
+        expected.add(("spec.selector", "FieldValueRequired"))
+    assert found == expected
+
+    bad_operator = workload(kind, "badop", selector={"matchExpressions": [{"key": "app", "operator": "Is", "values": ["web"]}]})
+    with pytest.raises(ApiException) as excinfo:
+        _send(kube, ns, bad_operator)
+    assert ("spec.selector.matchExpressions[0].operator", "FieldValueInvalid") in causes(status_of(excinfo, 422))
+
+    # An expression that selects the template is fine.
+    chosen = workload(kind, "chosen", selector={"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]})
+    assert _create(apps, ns, chosen).spec.selector.match_expressions[0].values == ["web", "api"]
+    for name in ("mismatch", "empty", "none", "badop"):
+        _missing(lambda name=name: _read(apps, ns, kind, name))
+
+
+def test_workload_selector_is_immutable(apps, ns):
+    for kind in ("Deployment", "DaemonSet", "StatefulSet"):
+        _create(apps, ns, workload(kind, "fixed"))
+        wider = {"spec": {"selector": {"matchLabels": {"app": "web", "tier": "front"}},
+                          "template": {"metadata": {"labels": {"app": "web", "tier": "front"}}}}}
+        with pytest.raises(ApiException) as excinfo:
+            _patch(apps, ns, kind, "fixed", wider)
+        body = status_of(excinfo, 422)
+        if kind == "StatefulSet":
+            # A StatefulSet refuses any spec change outside its updatable fields, the selector among them.
+            assert causes(body) == {("spec", "FieldValueForbidden")}
+            assert body["message"].startswith('StatefulSet.apps "fixed" is invalid: spec: Forbidden: updates to statefulset spec '
+                                              "for fields other than 'replicas', ")
+        else:
+            assert causes(body) == {("spec.selector", "FieldValueInvalid")}
+            assert body["message"] == ('%s.apps "fixed" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:'
+                                       'map[string]string{"app":"web", "tier":"front"}, MatchExpressions:'
+                                       '[]v1.LabelSelectorRequirement(nil)}: field is immutable' % kind)
+        kept = _read(apps, ns, kind, "fixed")
+        assert kept.spec.selector.match_labels == WEB_LABELS and kept.metadata.generation == 1
+
+
+def test_workload_pod_template_is_validated_like_a_pod(kube, apps, ns):
+    broken = pod_template(containers=[{"name": "Web"}, {"image": "registry.k8s.io/pause:3.9"}],
+                          readinessGates=[{"conditionType": "not valid"}])
+    for kind in ("Deployment", "DaemonSet"):
+        with pytest.raises(ApiException) as excinfo:
+            _send(kube, ns, workload(kind, "broken", template=broken))
+        assert causes(status_of(excinfo, 422)) == {
+            ("spec.template.spec.containers[0].name", "FieldValueInvalid"),
+            ("spec.template.spec.containers[0].image", "FieldValueRequired"),
+            ("spec.template.spec.containers[1].name", "FieldValueRequired"),
+            ("spec.template.spec.readinessGates[0].conditionType", "FieldValueInvalid")}
+        # Dry run validates too, and neither writes anything.
+        with pytest.raises(ApiException) as excinfo:
+            _send(kube, ns, workload(kind, "broken", template=pod_template(restartPolicy="Never")), dry_run="All")
+        body = status_of(excinfo, 422)
+        assert causes(body) == {("spec.template.spec.restartPolicy", "FieldValueNotSupported")}
+        assert body["message"] == ('%s.apps "broken" is invalid: spec.template.spec.restartPolicy: Unsupported value: "Never": '
+                                   'supported values: "Always"' % kind)
+        _missing(lambda kind=kind: _read(apps, ns, kind, "broken"))
+    for kind in ("Deployment", "StatefulSet"):
+        with pytest.raises(ApiException) as excinfo:
+            _send(kube, ns, workload(kind, "negative", replicas=-1))
+        body = status_of(excinfo, 422)
+        assert causes(body) == {("spec.replicas", "FieldValueInvalid")}
+        assert body["message"] == '%s.apps "negative" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0' % kind
+    _create(apps, ns, workload("Deployment", "ok"))
+    with pytest.raises(ApiException) as excinfo:
+        apps.patch_namespaced_deployment("ok", ns, {"spec": {"replicas": -2}})
+    assert causes(status_of(excinfo, 422)) == {("spec.replicas", "FieldValueInvalid")}
+    assert apps.read_namespaced_deployment("ok", ns).spec.replicas == 1
+
+
+def test_strategic_merge_patch_of_a_pod_template(apps, ns):
+    apps.create_namespaced_deployment(ns, workload("Deployment", "web", template=pod_template(
+        containers=[{"name": "web", "image": "registry.k8s.io/pause:3.9", "ports": [{"containerPort": 8080}],
+                     "env": [{"name": "A", "value": "1"}]}],
+        volumes=[{"name": "data", "emptyDir": {}}], readinessGates=[{"conditionType": "k8s.aliyun.com/eip"}])))
+    # The typed client sends a dict as a strategic merge patch: lists with a merge key merge by it, and what is new
+    # to a list comes before what the list had.
+    patched = apps.patch_namespaced_deployment("web", ns, {"spec": {"template": {
+        "metadata": {"annotations": {"k8s.aliyun.com/pod-with-eip": "true"}},
+        "spec": {"containers": [{"name": "sidecar", "image": "registry.k8s.io/pause:3.10"},
+                                {"name": "web", "env": [{"name": "B", "value": "2"}], "ports": [{"containerPort": 9090}]}],
+                 "volumes": [{"name": "cache", "emptyDir": {}}],
+                 "readinessGates": [{"conditionType": "example.com/ready"}]}}}})
+    pod = patched.spec.template.spec
+    assert [c.name for c in pod.containers] == ["sidecar", "web"]
+    web = pod.containers[1]
+    assert web.image == "registry.k8s.io/pause:3.9"
+    assert [(e.name, e.value) for e in web.env] == [("B", "2"), ("A", "1")]  # env merges by name
+    assert [p.container_port for p in web.ports] == [9090, 8080]  # ports by containerPort
+    assert [v.name for v in pod.volumes] == ["cache", "data"]  # volumes by name
+    # readinessGates has no patch strategy in a PodSpec: the patch's list replaces the old one.
+    assert [g.condition_type for g in pod.readiness_gates] == ["example.com/ready"]
+    assert patched.spec.template.metadata.annotations == {"k8s.aliyun.com/pod-with-eip": "true"}
+    assert patched.metadata.generation == 2
+
+    # $patch: delete removes one item by its key; $setElementOrder orders the list.
+    trimmed = apps.patch_namespaced_deployment("web", ns, {"spec": {"template": {"spec": {
+        "containers": [{"name": "sidecar", "$patch": "delete"}],
+        "$setElementOrder/volumes": [{"name": "data"}, {"name": "cache"}]}}}})
+    assert [c.name for c in trimmed.spec.template.spec.containers] == ["web"]
+    assert [v.name for v in trimmed.spec.template.spec.volumes] == ["data", "cache"]
+
+    # A merge patch replaces lists, and an incomplete container is refused without a write.
+    with pytest.raises(ApiException) as excinfo:
+        apps.patch_namespaced_deployment("web", ns, {"spec": {"template": {"spec": {"containers": [{"name": "web"}]}}}},
+                                         _content_type="application/merge-patch+json")
+    assert causes(status_of(excinfo, 422)) == {("spec.template.spec.containers[0].image", "FieldValueRequired")}
+    replaced = apps.patch_namespaced_deployment(
+        "web", ns, {"spec": {"template": {"spec": {"readinessGates": None, "containers": [{"name": "only", "image": "busybox:1.36"}]}}}},
+        _content_type="application/merge-patch+json")
+    assert [c.name for c in replaced.spec.template.spec.containers] == ["only"]
+    assert replaced.spec.template.spec.readiness_gates is None
+
+    # A JSON patch appends a gate; a failed test operation writes nothing.
+    gated = apps.patch_namespaced_deployment("web", ns, [
+        {"op": "add", "path": "/spec/template/spec/readinessGates", "value": [{"conditionType": "k8s.aliyun.com/eip"}]}])
+    assert [g.condition_type for g in gated.spec.template.spec.readiness_gates] == ["k8s.aliyun.com/eip"]
+    with pytest.raises(ApiException) as excinfo:
+        apps.patch_namespaced_deployment("web", ns, [{"op": "test", "path": "/spec/replicas", "value": 5},
+                                                     {"op": "replace", "path": "/spec/replicas", "value": 9}])
+    status_of(excinfo, 422)
+    assert apps.read_namespaced_deployment("web", ns).spec.replicas == 1
+
+
+def test_server_side_apply_of_a_deployment(apps, ns):
+    config = workload("Deployment", "applied", template=pod_template(readinessGates=[{"conditionType": "k8s.aliyun.com/eip"}]))
+
+    def apply(body, manager, **kwargs):
+        return apps.patch_namespaced_deployment("applied", ns, body, field_manager=manager,
+                                                _content_type="application/apply-patch+yaml", **kwargs)
+
+    created = apply(config, "kubedc")
+    assert created.metadata.generation == 1 and created.spec.replicas == 1
+    assert ("kubedc", "Apply") in {(e.manager, e.operation) for e in created.metadata.managed_fields}
+    assert apply(config, "kubedc").metadata.generation == 1  # the same configuration changes nothing
+
+    # readinessGates is an atomic list: another manager applying other gates conflicts, until it forces.
+    other = json.loads(json.dumps(config))
+    other["spec"]["template"]["spec"]["readinessGates"] = [{"conditionType": "example.com/other"}]
+    with pytest.raises(ApiException) as excinfo:
+        apply(other, "someone")
+    body = status_of(excinfo, 409)
+    assert body["reason"] == "Conflict"
+    assert body["message"] == 'Apply failed with 1 conflict: conflict with "kubedc": .spec.template.spec.readinessGates'
+    assert body["details"]["causes"] == [{"reason": "FieldManagerConflict", "message": 'conflict with "kubedc"',
+                                          "field": ".spec.template.spec.readinessGates"}]
+    forced = apply(other, "someone", force=True)
+    assert [g.condition_type for g in forced.spec.template.spec.readiness_gates] == ["example.com/other"]
+    assert forced.metadata.generation == 2
+
+    # Containers are keyed by name: a manager owning only the image of "web" changes only that. The image has two
+    # owners now: "someone" applied the same value for it, and sharing a value is owning it too.
+    image_only = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "applied"},
+                  "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "registry.k8s.io/pause:3.10"}]}}}}
+    with pytest.raises(ApiException) as excinfo:
+        apply(image_only, "imager")
+    assert status_of(excinfo, 409)["message"] == (
+        'Apply failed with 2 conflicts: conflicts with "kubedc":\n- .spec.template.spec.containers[name="web"].image\n'
+        'conflicts with "someone":\n- .spec.template.spec.containers[name="web"].image')
+    moved = apply(image_only, "imager", force=True)
+    assert moved.spec.template.spec.containers[0].image == "registry.k8s.io/pause:3.10"
+    assert moved.spec.template.spec.containers[0].ports[0].container_port == 8080
+
+
+def test_workload_writes_dry_run_conflicts_selectors_and_deletion(apps, ns):
+    dry = apps.create_namespaced_deployment(ns, workload("Deployment", "dry"), dry_run="All")
+    assert dry.metadata.name == "dry" and dry.spec.replicas == 1
+    _missing(lambda: apps.read_namespaced_deployment("dry", ns))
+
+    for name, tier in (("front", "web"), ("back", "db")):
+        body = workload("Deployment", name)
+        body["metadata"]["labels"] = {"tier": tier}
+        apps.create_namespaced_deployment(ns, body)
+    assert [d.metadata.name for d in apps.list_namespaced_deployment(ns, label_selector="tier=web").items] == ["front"]
+    assert [d.metadata.name for d in apps.list_namespaced_deployment(ns, label_selector="tier in (web,db)").items] == ["back", "front"]
+    assert "front" in {d.metadata.name for d in apps.list_deployment_for_all_namespaces(label_selector="tier=web").items}
+
+    preview = apps.patch_namespaced_deployment("front", ns, {"spec": {"replicas": 4}}, dry_run="All")
+    assert preview.spec.replicas == 4 and preview.metadata.generation == 2
+    assert apps.read_namespaced_deployment("front", ns).metadata.generation == 1
+
+    stale = apps.api_client.sanitize_for_serialization(apps.read_namespaced_deployment("front", ns))
+    apps.patch_namespaced_deployment("front", ns, {"spec": {"replicas": 2}})
+    stale["spec"]["replicas"] = 3
+    with pytest.raises(ApiException) as excinfo:
+        apps.replace_namespaced_deployment("front", ns, stale)
+    assert status_of(excinfo, 409)["message"] == ('Operation cannot be fulfilled on deployments.apps "front": the object has '
+                                                  "been modified; please apply your changes to the latest version and try again")
+    assert apps.read_namespaced_deployment("front", ns).spec.replicas == 2
+
+    deleted = apps.api_client.sanitize_for_serialization(apps.delete_namespaced_deployment("back", ns))
+    assert deleted["kind"] == "Status" and deleted["status"] == "Success"
+    assert deleted["details"]["name"] == "back" and deleted["details"]["group"] == "apps" and deleted["details"]["kind"] == "deployments"
+
+    def gone():
+        try:
+            apps.read_namespaced_deployment("back", ns)
+        except ApiException as exc:
+            return exc.status == 404
+        return False
+    wait_until(gone, 60, "the Deployment to be deleted")
+
+
+def test_workload_status_subresource(apps, ns):
+    apps.create_namespaced_deployment(ns, workload("Deployment", "web", replicas=0))
+    # A main-resource write ignores status; a /status write ignores spec. (A controller may rewrite status at any
+    # time on a real cluster: only the writes' answers are checked.)
+    main = apps.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 1}, "status": {"collisionCount": 7}})
+    assert main.spec.replicas == 1 and main.status.collision_count != 7
+    status = apps.patch_namespaced_deployment_status("web", ns, {"spec": {"replicas": 5},
+                                                                 "status": {"collisionCount": 7, "observedGeneration": 2}})
+    assert status.status.collision_count == 7 and status.spec.replicas == 1 and status.metadata.generation == 2
+    with pytest.raises(ApiException) as excinfo:
+        apps.patch_namespaced_deployment_status("web", ns, {"status": {"replicas": 1, "readyReplicas": 2}})
+    body = status_of(excinfo, 422)
+    assert ("status.readyReplicas", "FieldValueInvalid") in causes(body)
+    assert "status.readyReplicas: Invalid value: 2: cannot be greater than status.replicas" in body["message"]
+
+
+def test_scale_subresource(apps, ns):
+    apps.create_namespaced_deployment(ns, workload("Deployment", "web"))
+    scale = apps.read_namespaced_deployment_scale("web", ns)
+    assert scale.spec.replicas == 1 and scale.status.selector == "app=web" and scale.metadata.name == "web"
+    scaled = apps.patch_namespaced_deployment_scale("web", ns, {"spec": {"replicas": 3}})
+    assert scaled.spec.replicas == 3
+    deployment = apps.read_namespaced_deployment("web", ns)
+    assert deployment.spec.replicas == 3 and deployment.metadata.generation == 2
+    with pytest.raises(ApiException) as excinfo:
+        apps.patch_namespaced_deployment_scale("web", ns, {"spec": {"replicas": -1}})
+    body = status_of(excinfo, 422)
+    assert body["message"] == 'Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'
+    assert body["details"]["group"] == "autoscaling" and body["details"]["kind"] == "Scale"
+
+    apps.create_namespaced_stateful_set(ns, workload("StatefulSet", "db"))
+    stale = apps.read_namespaced_stateful_set_scale("db", ns)
+    apps.patch_namespaced_stateful_set("db", ns, {"spec": {"replicas": 2}})
+    stale.spec.replicas = 5
+    with pytest.raises(ApiException) as excinfo:
+        apps.replace_namespaced_stateful_set_scale("db", ns, stale)
+    status_of(excinfo, 409)
+    assert apps.read_namespaced_stateful_set("db", ns).spec.replicas == 2
+
+    def replace_with_zero():  # a controller may write between the read and the replace: None on that conflict
+        current = apps.read_namespaced_stateful_set_scale("db", ns)
+        current.spec.replicas = 0
+        try:
+            return apps.replace_namespaced_stateful_set_scale("db", ns, current)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            return None
+    replaced = next(scale for scale in (replace_with_zero() for _attempt in range(10)) if scale is not None)
+    assert not replaced.spec.replicas  # a zero is left out of the Scale
+    assert apps.read_namespaced_stateful_set("db", ns).spec.replicas == 0
+    _missing(lambda: apps.read_namespaced_deployment_scale("missing", ns))
+
+
+def test_pod_readiness_gates_are_set_at_creation_and_immutable(core, ns):
+    created = core.create_namespaced_pod(ns, {"metadata": {"name": "gated"}, "spec": {
+        "readinessGates": [{"conditionType": "k8s.aliyun.com/eip"}],
+        "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9"}]}})
+    assert [g.condition_type for g in created.spec.readiness_gates] == ["k8s.aliyun.com/eip"]
+    for body in ({"spec": {"readinessGates": [{"conditionType": "example.com/other"}]}},
+                 {"spec": {"readinessGates": [{"conditionType": "k8s.aliyun.com/eip"}, {"conditionType": "example.com/more"}]}}):
+        with pytest.raises(ApiException) as excinfo:
+            core.patch_namespaced_pod("gated", ns, body)
+        body = status_of(excinfo, 422)
+        assert causes(body) == {("spec", "FieldValueForbidden")}
+        assert body["message"].startswith('Pod "gated" is invalid: spec: Forbidden: pod updates may not change fields other than '
+                                          "`spec.containers[*].image`")
+    assert [g.condition_type for g in core.read_namespaced_pod("gated", ns).spec.readiness_gates] == ["k8s.aliyun.com/eip"]
+    # The image may change.
+    patched = core.patch_namespaced_pod("gated", ns, {"spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}})
+    assert patched.spec.containers[0].image == "registry.k8s.io/pause:3.10"
+
+    with pytest.raises(ApiException) as excinfo:
+        core.create_namespaced_pod(ns, {"metadata": {"name": "badgate"}, "spec": {
+            "readinessGates": [{"conditionType": "not valid"}], "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9"}]}})
+    body = status_of(excinfo, 422)
+    assert causes(body) == {("spec.readinessGates[0].conditionType", "FieldValueInvalid")}
+    assert body["message"].startswith('Pod "badgate" is invalid: spec.readinessGates[0].conditionType: Invalid value: "not valid": '
+                                      "name part must consist of alphanumeric characters")
+    _missing(lambda: core.read_namespaced_pod("badgate", ns))
+
+
 # --- the double's own pieces (no server involved, so these run the same in both modes)
 
 
@@ -722,7 +1180,14 @@ def test_double_patch_helpers():
     patched = double.strategic_merge(original, {"metadata": {"finalizers": ["b"]},
                                                 "spec": {"containers": [{"name": "b", "$patch": "delete"}, {"name": "c", "image": "2"}]}},
                                      keys)
-    assert patched == {"metadata": {"finalizers": ["a", "b"]}, "spec": {"containers": [{"name": "a", "image": "1"}, {"name": "c", "image": "2"}]}}
+    # As the real server orders a merged list: what the patch adds comes before what the list had.
+    assert patched == {"metadata": {"finalizers": ["b", "a"]}, "spec": {"containers": [{"name": "c", "image": "2"}, {"name": "a", "image": "1"}]}}
+    # readinessGates and tolerations have no patch merge key in a PodSpec, in a Pod or a pod template: replaced.
+    gates = {"spec": {"readinessGates": [{"conditionType": "a"}], "tolerations": [{"key": "a"}]}}
+    change = {"spec": {"readinessGates": [{"conditionType": "b"}], "tolerations": [{"key": "b"}]}}
+    assert double.strategic_merge(gates, change, double.POD_MERGE_KEYS) == change
+    template = {"spec": {"template": copy.deepcopy(gates)}}
+    assert double.strategic_merge(template, {"spec": {"template": change}}, double.WORKLOAD_MERGE_KEYS) == {"spec": {"template": change}}
     assert double.merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None, "d": 3}}) == {"a": {"c": 2, "d": 3}}
     assert double.json_patch({"a": [1, 2]}, [{"op": "add", "path": "/a/-", "value": 3}, {"op": "move", "from": "/a", "path": "/b"}]) == {"b": [1, 2, 3]}
     with pytest.raises(double.PatchFailed):
