@@ -66,6 +66,8 @@ import threading
 import time
 import traceback
 
+from polling_controller import PollingController, api_client_of
+
 LOG = logging.getLogger("kube_dc_controller")
 
 KUBE_DC = "kube-dc.com"
@@ -351,8 +353,11 @@ class _Pass:
         self.denied = {}        # same key -> message
 
 
-class KubeDcController:
+class KubeDcController(PollingController):
     """See the module docstring."""
+
+    thread_name = "kube-dc-controller"
+    settle_passes = 30
 
     def __init__(self, api_client, ovn, networks=None, *, interval=0.1, default_eip_network_type="cloud",
                  default_fip_network_type="cloud", mac_binding_aging=True):
@@ -363,12 +368,10 @@ class KubeDcController:
         ``mac_binding_aging``: write Kube-OVN's ``options:mac_binding_age_threshold=300`` on the
         project routers, as Kube-OVN does (``OvnLab.learn_mac`` stamps what it writes with the
         current time, so northd does not age it out before a trace)."""
-        from kubernetes import client, config
+        from kubernetes import client
 
-        if isinstance(api_client, str):
-            api_client = config.new_client_from_config(config_file=api_client)
-        elif callable(api_client):
-            api_client = api_client()
+        super().__init__(interval)
+        api_client = api_client_of(api_client)
         self.api = api_client
         self.custom = client.CustomObjectsApi(api_client)
         self.core = client.CoreV1Api(api_client)
@@ -376,7 +379,6 @@ class KubeDcController:
         self.ovn = ovn
         self._networks = None if networks is None else [
             n if isinstance(n, ExternalNetwork) else ExternalNetwork.from_dict(n) for n in networks]
-        self.interval = interval
         self.default_eip_network_type = default_eip_network_type
         self.default_fip_network_type = default_fip_network_type
         self.router_options = ["options:dynamic_neigh_routers=true"]
@@ -387,8 +389,6 @@ class KubeDcController:
         self.passes = 0
         self._ipam_ready = False
         self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread = None
         self._writes = 0
         self._nb_dirty = False
         self.namespaces_created = set()
@@ -396,30 +396,6 @@ class KubeDcController:
         self.projects_seen = set()
 
     # ------------------------------------------------------------------------------------------------ lifecycle
-
-    def start(self):
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="kube-dc-controller", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.reconcile_once()
-            self._stop.wait(self.interval)
-
-    def settle(self, max_passes=30):
-        """Run passes until one writes nothing; returns how many ran."""
-        for count in range(1, max_passes + 1):
-            if self.reconcile_once() == 0:
-                return count
-        raise AssertionError("the controller did not settle in %d passes" % max_passes)
 
     def shutdown(self, timeout=30.0):
         """Deletes the Projects this controller served and lets it clean up; then stops it.  Whatever is
@@ -559,14 +535,6 @@ class KubeDcController:
             if exc.status == 404:  # CRD not installed
                 return []
             raise
-
-    def _ignore_missing(self, func, *args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except _api_exception() as exc:
-            if exc.status not in (404, 409):
-                raise
-            return None
 
     def _read_namespace(self, name):
         try:
