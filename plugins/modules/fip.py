@@ -44,6 +44,26 @@ description:
     O(ip_address) and O(vm_name) removes the other one. A FIP on an address that backs a
     LoadBalancer Service bound to an EIP of the other network type is refused before anything is
     written. The list form is not supported there yet.
+  - With O(platform=calico) there is no floating IP object - Calico reads the pod annotation
+    C(cni.projectcalico.org/floatingIPs) when it sets up a pod's network and maps each address 1:1
+    (inbound DNAT) to the pod's own address of the same family. The module sets that annotation, as
+    canonical JSON (sorted, de-duplicated), on the pod template of an existing Deployment or
+    StatefulSet (O(target)) through the Kubernetes API, and the pods its controller creates next
+    carry it (a rollout, reported in RV(fip.rollout)). It never creates or deletes the workload. A
+    bare Pod is accepted only when it already carries the same addresses, as the annotation is read
+    at the pod's creation only.
+  - Before writing, and in check mode too, O(platform=calico) checks what Calico itself does not
+    (where a floating IP would silently not work) and refuses, naming the check - the CNI plugin's
+    C(feature_control.floating_ips) in ConfigMap C(kube-system/calico-config), Felix's
+    C(floatingIPs) (the C(calico-node) DaemonSet's E(FELIX_FLOATINGIPS), then FelixConfiguration
+    C(node.<node>), then C(default)), no eBPF dataplane, no operator-managed Calico, BGP routing, an
+    IP pool with BGP export holding every address (O(require_ip_pool)), no VXLAN pool, the pods'
+    address families, one replica, and no other pod or pod template of the cluster using the
+    address (O(allow_shared)). What cannot be read is a warning that it cannot be verified.
+    RV(fip.preflight) has every check's outcome. Calico's own configuration is never changed.
+  - With O(platform=calico), O(wait) waits until every pod of the target carries the declared
+    addresses and has an IP (a rollout the controller does not carry out by itself - a paused
+    Deployment, a StatefulSet with C(OnDelete) - is reported and not waited for).
 author:
   - kubedc.network contributors (@kubedc-network)
 options:
@@ -52,8 +72,12 @@ options:
       - V(ovn) writes the FIP into the OVN Northbound DB directly (the O(ovn_nb_connection)
         options). V(kube_dc) declares a Kube-DC C(FIp) through the Kubernetes API (the
         O(kubeconfig) options); the project namespace must exist.
+      - V(calico) sets the Calico floating IP annotation on a workload's pod template through the
+        Kubernetes API (O(namespace), O(target), O(floating_ips)); the options of a FIP object
+        (O(organization), O(project), O(name), O(fips), O(projects), O(eip), O(ip_address) and the
+        others of V(ovn) and V(kube_dc)) are refused there, and the options of V(calico) elsewhere.
     type: str
-    choices: [ovn, kube_dc]
+    choices: [ovn, kube_dc, calico]
     default: ovn
   name:
     description:
@@ -65,6 +89,8 @@ options:
       - V(present) creates or updates the FIP (or every FIP of O(fips)); V(absent) deletes its
         NAT row and releases an address allocated for it alone.
       - With O(platform=kube_dc), V(absent) deletes the C(FIp) and waits until it is gone.
+      - With O(platform=calico), V(absent) removes the annotation from the pod template (the
+        workload stays); a target that does not exist is no change.
     type: str
     choices: [present, absent]
     default: present
@@ -142,6 +168,65 @@ options:
         type: list
         elements: dict
         suboptions: *fip_items
+  namespace:
+    description:
+      - With O(platform=calico), the namespace of O(target).
+    type: str
+  target:
+    description:
+      - With O(platform=calico), the workload whose pod template gets the floating IPs; it must exist.
+      - Required with O(platform=calico).
+    type: dict
+    suboptions:
+      kind:
+        description:
+          - V(Deployment) or V(StatefulSet) (C(apps/v1)), or V(Pod) (C(v1)) for a bare pod that already
+            carries the addresses (a Pod takes them at creation only; the task fails if it would have
+            to change one).
+          - Another kind with O(target.api_version) is a custom workload found by API discovery, with
+            C(spec.replicas), C(spec.selector) and C(spec.template) as C(apps/v1) has them; whether its
+            controller rolls it out by itself is then reported as unknown.
+        type: str
+        required: true
+      name:
+        description: The workload's name.
+        type: str
+        required: true
+      api_version:
+        description: The workload's API version; by default the one of O(target.kind).
+        type: str
+  floating_ips:
+    description:
+      - With O(platform=calico), the floating IPs of the target's pods - plain IPv4 or IPv6
+        addresses, no CIDRs. They are stored sorted and de-duplicated, IPv6 compressed; the same
+        addresses in another order are no change.
+      - Each must be of an address family the target's pods have.
+      - Required with O(platform=calico) and O(state=present).
+    type: list
+    elements: str
+  require_ip_pool:
+    description:
+      - With O(platform=calico), refuse an address that is in no Calico C(IPPool), or whose pool has
+        C(disableBGPExport) - BGP advertises a floating IP only inside a pool. A pool with
+        C(disabled=true) keeps Calico IPAM from giving the address to a pod; an enabled pool is
+        a warning.
+      - V(true) when not set. Only with O(platform=calico).
+    type: bool
+  check_cluster:
+    description:
+      - With O(platform=calico), check Calico's gates before writing - the operator C(Installation),
+        the CNI C(feature_control.floating_ips), Felix's C(floatingIPs), C(bpfEnabled) and (for an
+        IPv6 address) C(ipv6Support), the routing backend and the pools' VXLAN mode. V(false) skips
+        them (the address, replica and in-use checks still run).
+      - V(true) when not set. Only with O(platform=calico).
+    type: bool
+  allow_shared:
+    description:
+      - With O(platform=calico), permit a target with more than one replica (each gets the same
+        addresses) and addresses that another pod or pod template of the cluster already carries;
+        they are warnings then. An address that is a pod's own IP is always refused.
+      - V(false) when not set. Only with O(platform=calico).
+    type: bool
   repair_stale_nat:
     description:
       - With O(platform=kube_dc), once the FIp is ready, look up its NAT row in the OVN Northbound
@@ -248,10 +333,16 @@ attributes:
   platform:
     description: The network system the module manages.
     support: full
-    platforms: [ovn, kube_dc]
+    platforms: [ovn, kube_dc, calico]
 notes:
   - With O(platform=ovn), the Kubernetes options are needed only with O(pod_name) or O(vm_name),
     and are shared by every FIP of O(fips).
+  - With O(platform=calico), the module reads ConfigMap C(kube-system/calico-config), DaemonSet
+    C(kube-system/calico-node), FelixConfigurations and IPPools (C(crd.projectcalico.org/v1), else
+    C(projectcalico.org/v3)), C(operator.tigera.io/v1) Installations, and the pods, Deployments and
+    StatefulSets of all namespaces; its credentials need to read those, and to patch the target.
+  - With O(platform=calico), a floating IP is inbound 1:1 NAT only - the pod's own traffic does not
+    leave from it - and it fronts one pod at a time.
 seealso:
   - module: kubedc.network.eip
   - module: kubedc.network.project_network
@@ -351,14 +442,126 @@ EXAMPLES = r"""
     project: prod
     name: bastion
     state: absent
+
+- name: Calico - a floating IP for the one pod of a StatefulSet, from a disabled IP pool BGP advertises
+  kubedc.network.fip:
+    platform: calico
+    kubeconfig: ~/.kube/config
+    namespace: games
+    target:
+      kind: StatefulSet
+      name: game-server
+    floating_ips: [203.0.113.10]
+  register: game_fip   # game_fip.fip.rollout says whether the pod is being replaced
+
+- name: Calico - the plan and the preflight only
+  kubedc.network.fip:
+    platform: calico
+    namespace: games
+    target: {kind: Deployment, name: lobby}
+    floating_ips: [203.0.113.11, "2001:db8:100::11"]
+  check_mode: true
+  register: plan   # plan.fip.preflight has every check
+
+- name: Calico - remove the floating IPs of a Deployment (its pods lose them as they are replaced)
+  kubedc.network.fip:
+    platform: calico
+    namespace: games
+    target: {kind: Deployment, name: lobby}
+    state: absent
+    wait: false
 """
 
 RETURN = r"""
 fip:
-  description: The FIP after the task; empty when O(state=absent).
+  description:
+    - The FIP after the task; empty when O(state=absent).
+    - With O(platform=calico), the target's floating IPs after the task (in check mode, as they
+      would be), with O(state=absent) too; only the keys of O(platform=calico) below.
   returned: unless the list form O(fips) is used
   type: dict
   contains:
+    platform:
+      description: With O(platform=calico), V(calico).
+      type: str
+      sample: calico
+    target:
+      description: With O(platform=calico), the target workload.
+      type: dict
+      sample: {kind: StatefulSet, name: game-server, api_version: apps/v1, namespace: games}
+    floating_ips:
+      description:
+        - With O(platform=calico), the addresses the pod template's annotation holds after the
+          task, as Calico reads them (sorted); empty once removed.
+      type: list
+      elements: str
+      sample: [203.0.113.10]
+    annotation:
+      description:
+        - With O(platform=calico), the value of C(cni.projectcalico.org/floatingIPs) in the pod
+          template after the task, or null.
+      type: str
+      sample: '["203.0.113.10"]'
+    replicas:
+      description: With O(platform=calico), the target's replicas (a Pod has 1); null when it does not exist.
+      type: int
+      sample: 1
+    rollout:
+      description: With O(platform=calico), what it takes for the pods to carry the pod template's addresses.
+      type: dict
+      contains:
+        needed:
+          description: Whether live pods lack the declared addresses, or the task changed the template of a workload with replicas.
+          type: bool
+        started:
+          description:
+            - Whether the workload's controller replaces the pods by itself (a Deployment that is
+              not paused, a StatefulSet rolling update without a partition); null for a custom kind.
+          type: bool
+        reason:
+          description: Why the pods are not replaced by themselves (paused, C(OnDelete), a partition, a bare Pod); else null.
+          type: str
+        outdated_pods:
+          description: The live pods whose annotation differs from the declared one.
+          type: list
+          elements: str
+      sample: {needed: true, started: true, reason: null, outdated_pods: [game-server-0]}
+    preflight:
+      description:
+        - With O(platform=calico), the outcome of each check - C(installation), C(cni_gate),
+          C(felix_gate), C(dataplane), C(ipv6_support), C(routing), C(ip_pools), C(encapsulation),
+          C(ip_family), C(replicas), C(in_use) - each with C(result) (V(ok), V(refused),
+          V(warning), V(unverified) or V(skipped)), C(detail), and what the check found
+          (C(value) and C(source) of a Felix setting, C(pools) by address, C(conflicts)).
+        - A refusal fails the task, whose result then has this matrix as C(preflight).
+        - With O(state=absent) nothing is checked.
+      type: dict
+      sample:
+        felix_gate: {result: ok, detail: "floatingIPs is 'Enabled' (FelixConfiguration default spec.floatingIPs)",
+                     value: Enabled, source: FelixConfiguration default spec.floatingIPs}
+        ip_pools: {result: ok, detail: every address is in an IP pool whose BGP export is on, pools: {203.0.113.10: fip-pool}}
+    addresses:
+      description:
+        - With O(platform=calico), each live pod of the target with the NAT Calico derives from it as
+          it is - its own annotation and C(status.podIPs) - each floating IP to the pod's address of
+          the same family (C(ip_nats), C(spec.ipNATs) of its Calico WorkloadEndpoint).
+      type: list
+      elements: dict
+      sample:
+        - pod: game-server-0
+          node: node-1
+          phase: Running
+          pod_ips: [10.244.1.5]
+          floating_ips: [203.0.113.10]
+          ip_nats: [{internal_ip: 10.244.1.5, external_ip: 203.0.113.10}]
+          up_to_date: true
+    warnings:
+      description:
+        - With O(platform=calico), what could not be verified and what may not work as declared;
+          also shown as the task's warnings.
+      type: list
+      elements: str
+      sample: ["ip_pools: 203.0.113.10 (IPPool fip-pool) is enabled for automatic assignment, ..."]
     name:
       description: Name of the FIP.
       type: str
@@ -471,6 +674,7 @@ commands:
     - The changes made, or in check mode the changes that would be made, one line per row
       operation of the single OVSDB transaction. With O(platform=kube_dc), one line per write of
       a Kubernetes object.
+    - With O(platform=calico), the patch of the target's pod template, if any.
   returned: always
   type: list
   elements: str
@@ -480,6 +684,8 @@ commands:
 """
 
 from ansible_collections.kubedc.network.plugins.module_utils.base import PlatformModule, project_entry, projects_form_rules
+from ansible_collections.kubedc.network.plugins.module_utils.calico import fip as calico_fip
+from ansible_collections.kubedc.network.plugins.module_utils.kube.workload import TARGET_ARGUMENT_SPEC
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc.fip import KubeFip
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.fip import ITEM_KEYS, LIST_KEY, TARGET_KEYS, Fip
 
@@ -517,21 +723,34 @@ class FipModule(PlatformModule):
         projects=dict(type="list", elements="dict", options=project_entry(LIST_KEY, FIPS)),
         exclusive=dict(type="bool", default=False),
         repair_stale_nat=dict(type="bool", default=False),
-        **ONE_FIP
+        # platform calico: the floating IPs of a workload's pod template. The flags have no
+        # default here so that another platform can refuse them when set (see DOCUMENTATION).
+        floating_ips=dict(type="list", elements="str"),
+        require_ip_pool=dict(type="bool"),
+        check_cluster=dict(type="bool"),
+        allow_shared=dict(type="bool"),
+        **dict(ONE_FIP, **TARGET_ARGUMENT_SPEC)
     )
     module_kwargs = dict(
-        required_one_of=[("name", "fips", "projects")] + PROJECTS_RULES["required_one_of"],
-        required_if=[("state", "present", TARGET_KEYS + ("fips", "projects"), True)],
+        # A calico task names its target instead of a FIP and its project.
+        required_one_of=[("name", "fips", "projects", "target")] + [rule + ("target",) for rule in PROJECTS_RULES["required_one_of"]],
+        required_if=[("state", "present", TARGET_KEYS + ("fips", "projects", "target"), True)],
         mutually_exclusive=ONE_FIP_RULES["mutually_exclusive"] + [("fips", single) for single in ITEM_KEYS] + PROJECTS_RULES["mutually_exclusive"],
         required_together=ONE_FIP_RULES["required_together"],
         required_by=ONE_FIP_RULES["required_by"],
     )
+    platforms = ("ovn", "kube_dc", "calico")
+    workload_platforms = dict(calico=calico_fip.run)
     resource_class = Fip
     kube_resource_class = KubeFip
     verifies_ovn = True
     result_key = "fip"
     list_key = LIST_KEY
     projects_key = "projects"
+
+    def run(self):
+        calico_fip.refuse_other_platform(self.params)
+        return super(FipModule, self).run()
 
 
 def main():
