@@ -2070,17 +2070,8 @@ class DeploymentStrategy(WorkloadStrategy):
         spec = obj.get("spec") or {}
         errors = _nonnegative(spec.get("replicas"), "spec.replicas")
         selector = spec.get("selector")
-        selector_errors = label_selector_errors(selector, "spec.selector")
-        if selector is None:
-            errors.append(FieldError("Required", "spec.selector"))
-        else:
-            errors += selector_errors
-            if _selector_empty(selector):
-                errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector),
-                                         detail="empty selector is invalid for deployment"))
-        if selector_errors:
-            errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector), detail="invalid label selector"))
-        else:
+        errors += _workload_selector_errors(selector, "deployment", "invalid label selector")
+        if not label_selector_errors(selector, "spec.selector"):
             if (selector is None or not _selector_empty(selector)) and not selector_matches(
                     selector, ((spec.get("template") or {}).get("metadata") or {}).get("labels")):
                 errors += _template_label_errors(spec)
@@ -2164,17 +2155,8 @@ class StatefulSetStrategy(WorkloadStrategy):
         errors += _nonnegative(spec.get("replicas"), "spec.replicas")
         errors += _nonnegative(spec.get("minReadySeconds"), "spec.minReadySeconds")
         selector = spec.get("selector")
-        selector_errors = label_selector_errors(selector, "spec.selector")
-        if selector is None:
-            errors.append(FieldError("Required", "spec.selector"))
-        else:
-            errors += selector_errors
-            if _selector_empty(selector):
-                errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector),
-                                         detail="empty selector is invalid for statefulset"))
-        if selector_errors:
-            errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector)))
-        else:
+        errors += _workload_selector_errors(selector, "statefulset", None)
+        if not label_selector_errors(selector, "spec.selector"):
             if (selector is None or not _selector_empty(selector)) and not selector_matches(
                     selector, ((spec.get("template") or {}).get("metadata") or {}).get("labels")):
                 errors += _template_label_errors(spec)
@@ -3308,6 +3290,24 @@ class KubeApiServer:
     def load_manifests(self, path):
         with open(path, encoding="utf-8") as handle:
             return [self.create(doc) for doc in yaml.load_all(handle, Loader=_YamlLoader) if doc]
+
+
+def _workload_selector_errors(selector, kind_word, invalid_detail):
+    """The errors of a Deployment's or StatefulSet's spec.selector, worded as the real server
+    words them for that kind (``invalid_detail``: the detail of its closing Invalid, if any)."""
+    errors = []
+    selector_errors = label_selector_errors(selector, "spec.selector")
+    if selector is None:
+        errors.append(FieldError("Required", "spec.selector"))
+    else:
+        errors += selector_errors
+        if _selector_empty(selector):
+            errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector),
+                                     detail="empty selector is invalid for {0}".format(kind_word)))
+    if selector_errors:
+        extra = dict(detail=invalid_detail) if invalid_detail else {}
+        errors.append(FieldError("Invalid", "spec.selector", shown=go_label_selector(selector), **extra))
+    return errors
 
 
 def main(argv=None):
