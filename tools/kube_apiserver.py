@@ -2051,17 +2051,7 @@ class DeploymentStrategy(WorkloadStrategy):
     def spec_defaults(self, spec):
         if spec.get("replicas") is None:
             spec["replicas"] = 1
-        if not isinstance(spec.get("strategy"), dict):
-            spec["strategy"] = {}
-        strategy = spec["strategy"]
-        if not strategy.get("type"):
-            strategy["type"] = "RollingUpdate"
-        if strategy["type"] == "RollingUpdate":
-            if not isinstance(strategy.get("rollingUpdate"), dict):
-                strategy["rollingUpdate"] = {}
-            for key in ("maxUnavailable", "maxSurge"):
-                if strategy["rollingUpdate"].get(key) is None:
-                    strategy["rollingUpdate"][key] = "25%"
+        _default_rolling_update(spec, "strategy", (("maxUnavailable", "25%"), ("maxSurge", "25%")))
         for key, value in (("revisionHistoryLimit", 10), ("progressDeadlineSeconds", 600)):
             if spec.get(key) is None:
                 spec[key] = value
@@ -2205,17 +2195,7 @@ class DaemonSetStrategy(WorkloadStrategy):
     TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
 
     def spec_defaults(self, spec):
-        if not isinstance(spec.get("updateStrategy"), dict):
-            spec["updateStrategy"] = {}
-        strategy = spec["updateStrategy"]
-        if not strategy.get("type"):
-            strategy["type"] = "RollingUpdate"
-        if strategy["type"] == "RollingUpdate":
-            if not isinstance(strategy.get("rollingUpdate"), dict):
-                strategy["rollingUpdate"] = {}
-            for key, value in (("maxUnavailable", 1), ("maxSurge", 0)):
-                if strategy["rollingUpdate"].get(key) is None:
-                    strategy["rollingUpdate"][key] = value
+        _default_rolling_update(spec, "updateStrategy", (("maxUnavailable", 1), ("maxSurge", 0)))
         if spec.get("revisionHistoryLimit") is None:
             spec["revisionHistoryLimit"] = 10
 
@@ -3290,6 +3270,22 @@ class KubeApiServer:
     def load_manifests(self, path):
         with open(path, encoding="utf-8") as handle:
             return [self.create(doc) for doc in yaml.load_all(handle, Loader=_YamlLoader) if doc]
+
+
+def _default_rolling_update(spec, field, rolling_defaults):
+    """Default a Deployment's ``strategy`` or a DaemonSet's ``updateStrategy``: type RollingUpdate,
+    and, for that type, the ``rollingUpdate`` fields of ``rolling_defaults`` left unset."""
+    if not isinstance(spec.get(field), dict):
+        spec[field] = {}
+    strategy = spec[field]
+    if not strategy.get("type"):
+        strategy["type"] = "RollingUpdate"
+    if strategy["type"] == "RollingUpdate":
+        if not isinstance(strategy.get("rollingUpdate"), dict):
+            strategy["rollingUpdate"] = {}
+        for key, value in rolling_defaults:
+            if strategy["rollingUpdate"].get(key) is None:
+                strategy["rollingUpdate"][key] = value
 
 
 def _workload_selector_errors(selector, kind_word, invalid_detail):
