@@ -428,24 +428,22 @@ def plannable(plan_, networks=None, projects=None, eips=None):
                         objects.add((namespace, singular, obj["name"]))
     for kind, singular in (("eips", "eip"), ("fips", "fip"), ("bindings", "binding")):
         out["declared_" + kind] = plan_.get("declared_" + kind, plan_[kind])
-        kept = []
+        kept, left_out = [], []
         for entry in plan_[kind]:
             namespace = "{0}-{1}".format(entry["organization"], entry["project"])
-            if namespace not in deferred:
-                kept.append(dict(entry, **{kind: [o for o in entry[kind] if (namespace, singular, o["name"]) not in objects]}))
+            if namespace in deferred:
+                continue
+            later = [o["name"] for o in entry[kind] if (namespace, singular, o["name"]) in objects]
+            kept.append(dict(entry, **{kind: [o for o in entry[kind] if o["name"] not in later]}))
+            if later:
+                # As the projects form names them, for a check-mode task with state absent that
+                # tells which of them exist (those change; the others are new).
+                left_out.append({"organization": entry["organization"], "project": entry["project"], kind: [dict(name=n) for n in later]})
         out[kind] = kept
+        if kind != "eips":
+            out["deferred_" + kind] = left_out
     out["deferred"] = sorted(deferred)
     out["deferred_objects"] = [list(o) for o in sorted(objects)]
-    # The deferred FIPs and bindings as the projects form names them, for a check-mode task
-    # with state absent that tells which of them exist (those change; the others are new).
-    for kind, singular in (("fips", "fip"), ("bindings", "binding")):
-        entries = []
-        for entry in plan_[kind]:
-            namespace = "{0}-{1}".format(entry["organization"], entry["project"])
-            names = [o["name"] for o in entry[kind] if (namespace, singular, o["name"]) in objects]
-            if names and namespace not in deferred:
-                entries.append({"organization": entry["organization"], "project": entry["project"], kind: [dict(name=n) for n in names]})
-        out["deferred_" + kind] = entries
     return out
 
 
