@@ -367,6 +367,10 @@ class _Sync:
 
 def ref_uuids(row, column):
     """UUIDs a reference column holds, including rows this IDL does not see."""
+    if row._data is None or (row._changes and column in row._changes) or row._mutations:
+        # A row the open transaction writes (the datacenter engine's later kinds read the
+        # rows its earlier kinds wrote): what it will hold, which are rows this IDL sees.
+        return [ref.uuid for ref in getattr(row, column)]
     datum = row._data.get(column)
     if datum is None:
         return []

@@ -25,10 +25,12 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.errors impor
 )
 
 try:
+    from ovs.db import data as ovs_data
     from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
 
     _CommandBase = ovsdbapp_command.BaseCommand
 except ImportError:  # pragma: no cover - reported by the module base class
+    ovs_data = None
     _CommandBase = object
 
 MANAGED_BY_KEY = "kubedc:managed-by"
@@ -86,15 +88,70 @@ class CachedRow(object):
 
     def __getattr__(self, name):
         row = self._row
-        datum = row._data.get(name) if getattr(row, "_data", None) else None
+        datum = row._data.get(name) if getattr(row, "_data", None) and not pending(row, name) else None
         if datum is not None:
-            # The committed value; IDL's own read would also rebuild the datum to merge
-            # changes of a pending transaction, which rows being planned never have.
+            # The committed value: IDL's own read would also rebuild the datum to merge
+            # changes of a pending transaction, which most rows being planned do not have.
             value = datum.to_python(row._uuid_to_row)
         else:
             value = getattr(row, name)
         self.__dict__[name] = value
         return value
+
+
+def pending(row, column):
+    """Whether the open transaction changes ``column`` of ``row`` (a plan of an earlier
+    kind of the same datacenter transaction wrote it)."""
+    changes, mutations = row._changes, row._mutations
+    if changes and column in changes:
+        return True
+    return bool(mutations) and any(column in mutations.get(key, ()) for key in ("_inserts", "_removes"))
+
+
+def settle(txn):
+    """Make every row the open transaction wrote read as it will be once committed.
+
+    The IDL reads a row inserted by the transaction only from the columns set on it (a
+    column never set cannot be read at all), and reads a column both set and mutated
+    (a router's external_ids replaced, then a key added) without the mutation. Within one
+    plan that never matters; the datacenter engine plans each kind against the rows the
+    kinds before it wrote in the same transaction, so between kinds every such column is
+    folded into one value. For an inserted row that is the same insert on the wire; for an
+    existing row the column was going to be written whole anyway.
+    """
+    for row in list(txn._txn_rows.values()):
+        changes, mutations = row._changes, row._mutations
+        if changes is None:
+            continue  # deleted
+        inserts = mutations.get("_inserts", {}) if mutations else {}
+        removes = mutations.get("_removes", {}) if mutations else {}
+        if row._data is None:
+            columns = [name for name in row._table.columns if name not in changes or name in inserts or name in removes]
+        else:
+            columns = [name for name in set(inserts) | set(removes) if name in changes]
+        for name in columns:
+            setattr(row, name, _folded(row, name, inserts.pop(name, None), removes.pop(name, None)))
+        if mutations:
+            for key in ("_inserts", "_removes"):
+                if key in mutations and not mutations[key]:
+                    del mutations[key]
+
+
+def _folded(row, name, inserted, removed):
+    column = row._table.columns[name]
+    datum = row._changes.get(name)
+    if datum is None:
+        datum = ovs_data.Datum.default(column.type)
+    value = datum.to_python(row._uuid_to_row)
+    # On the wire a mutation deletes first and inserts after.
+    if column.type.is_map():
+        for key in removed or ():
+            value.pop(key, None)
+        value.update(inserted or {})
+    elif isinstance(value, list):
+        value = [v for v in value if v not in (removed or ())]
+        value.extend(v for v in (inserted or ()) if v not in value)
+    return value
 
 
 class Late:

@@ -386,6 +386,7 @@ class _Path(object):
         self.backend = None
         self.load_balancer = None
         self.problem = None  # why the path fails whatever the trace says
+        self.unheld = False  # no workload holds the target yet: the path cannot be proven, nor is it wrong
         self.expected_port = None
         self.datapath = None
         self.microflow = None
@@ -403,8 +404,11 @@ class _Path(object):
         """Work out the expected port and the packet to trace."""
         if self.expected_ip is not None:
             self.expected_port, missing = project.owner_of(self.expected_ip)
+            self.unheld = self.problem is None and not project.owners.get(self.expected_ip)
             self.problem = self.problem or missing
         if self.kind == "fip" and self.expected_from == "declaration" and self.logical_ip != self.expected_ip:
+            # A row that does not send the packet where it was declared to is wrong, held or not.
+            self.unheld = False
             self.drift = "the NAT row sends it to {0}, but the FIP was declared for {1}".format(self.logical_ip, self.expected_ip)
             if self.problem:
                 self.problem = "{0} ({1})".format(self.problem, self.drift)
@@ -461,8 +465,15 @@ def _prove(path, tracer):
         verdict=None,
         trace="",
         ok=False,
+        status="failed",
         reason=None,
     )
+    if path.unheld and path.microflow is not None:
+        # Nothing to deliver the packet to: not a path that goes wrong, one that cannot be proven yet.
+        result["verdict"] = "not proven"
+        result["status"] = "not proven"
+        result["reason"] = "no workload holds {0} yet ({1})".format(path.expected_ip, path.problem)
+        return result
     if path.microflow is None:
         result["verdict"] = "not traced"
         result["reason"] = path.problem
@@ -487,6 +498,7 @@ def _prove(path, tracer):
     delivered = path.expected_port is not None and outputs == [path.expected_port] and result["ip4_dst"] == path.expected_ip
     if delivered and path.problem is None:
         result["ok"] = True
+        result["status"] = "proven"
         return result
     if path.problem is not None:
         result["reason"] = path.problem
@@ -509,11 +521,16 @@ def prove(params):
         # does not pass unnoticed until the project publishes something.
         tracer.probe(names.router)
     results = [_prove(path, tracer) for path in paths]
-    failures = ["{0}: {1}".format(path.label, result["reason"]) for path, result in zip(paths, results) if not result["ok"]]
+    required = params.get("require_workloads", False)
+    unproven = ["{0}: {1}".format(path.label, result["reason"]) for path, result in zip(paths, results)
+                if result["status"] == "not proven"]
+    failures = ["{0}: {1}".format(path.label, result["reason"]) for path, result in zip(paths, results)
+                if result["status"] == "failed" or (required and result["status"] == "not proven")]
     totals = dict(
         paths=len(results),
         ok=sum(1 for result in results if result["ok"]),
         failed=len(failures),
+        unproven=len(unproven),
         fips=sum(1 for result in results if result["kind"] == "fip"),
         vips=sum(1 for result in results if result["kind"] == "vip"),
     )
@@ -524,6 +541,7 @@ def prove(params):
         ovn_sb_connection=params.get("ovn_sb_connection"),
         paths=results,
         failures=failures,
+        unproven=unproven,
         totals=totals,
     )
     if failures and params.get("fail_on_mismatch", True):
