@@ -8,33 +8,25 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.kubedc.network.plugins.module_utils.datacenter import file
 from ansible_collections.kubedc.network.plugins.plugin_utils import datacenter
 
 
 def datacenter_plan(value):
     try:
-        return datacenter.plan(value)
-    except datacenter.DatacenterError as exc:
-        raise AnsibleFilterError(str(exc))
+        return file.plan(value)
+    except file.DatacenterError as exc:
+        raise AnsibleFilterError(exc.msg)
 
 
-def datacenter_summary(value, results):
-    return datacenter.summary(value, results)
+def datacenter_verify(value, traces=None):
+    return datacenter.verify(value, traces=traces)
 
 
-def datacenter_plannable(value, networks=None, projects=None, eips=None):
-    return datacenter.plannable(value, networks=networks, projects=projects, eips=eips)
-
-
-def datacenter_dropped(value, made):
-    return datacenter.dropped(value, made)
-
-
-def datacenter_verify(value, networks, traces=None, checks=None, made=None):
-    return datacenter.verify(value, networks, traces=traces, checks=checks, made=made)
+def datacenter_unproven(value):
+    return datacenter.unproven(value)
 
 
 class FilterModule(object):
     def filters(self):
-        return dict(datacenter_dropped=datacenter_dropped, datacenter_plan=datacenter_plan, datacenter_plannable=datacenter_plannable,
-                    datacenter_summary=datacenter_summary, datacenter_verify=datacenter_verify)
+        return dict(datacenter_plan=datacenter_plan, datacenter_verify=datacenter_verify, datacenter_unproven=datacenter_unproven)

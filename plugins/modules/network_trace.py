@@ -31,9 +31,13 @@ description:
     balancer sends to that backend (C(--lb-dst)). It must leave through the port holding the
     backend's address, with C(ip4.dst) that address. The backends are those the load balancer has
     in the Northbound DB.
-  - A path whose target address no port of the project switch holds, or that cannot be traced at
-    all (no gateway port, no localnet port, an address outside every external network), is a
-    failed path that says why.
+  - A path whose target address no port of the project switch holds yet - no workload is attached
+    there - cannot be proven, nor is it wrong; it is not traced, and it is reported by name as not
+    proven (RV(network_trace.unproven)), with a warning, unless O(require_workloads=true) makes it a
+    failed path. A FIP whose NAT row no longer sends to its declared address is a failed path all
+    the same.
+  - A path that cannot be traced at all (no gateway port, no localnet port, an address outside every
+    external network) is a failed path that says why.
   - The task fails, listing every failed path, when any path does not go where it should, unless
     O(fail_on_mismatch=false). It never writes to the Northbound or the Southbound DB; it always
     returns C(changed=false), and check mode does the same as a normal run.
@@ -80,6 +84,12 @@ options:
         paths are only returned (RV(network_trace.failures)).
     type: bool
     default: true
+  require_workloads:
+    description:
+      - Whether a path whose target no workload holds yet (no port of the project switch has the
+        address) is a failed path. With V(false) it is reported as not proven, with a warning.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - kubedc.network.project
   - kubedc.network.ovn_nb
@@ -255,10 +265,21 @@ network_trace:
           description: Whether the packet left through the expected port only, with the expected destination address.
           type: bool
           sample: true
+        status:
+          description:
+            - V(proven) (the packet went where it should), V(failed) (it did not, or could not be traced), or
+              V(not proven) (no workload holds the target address yet, so it was not traced).
+          type: str
+          sample: proven
         reason:
           description: Why the path failed; null if it is ok.
           type: str
           sample: "no logical switch port of acme-prod-default has address 10.0.0.5"
+    unproven:
+      description: One line per path not proven because no workload holds its target yet, naming it.
+      type: list
+      elements: str
+      sample: ["fip bastion 100.65.0.101:22: no workload holds 10.0.0.11 yet (no logical switch port of acme-prod-default has address 10.0.0.11)"]
     failures:
       description: One line per failed path, naming it and saying why; the task's message lists the same.
       type: list
@@ -266,10 +287,10 @@ network_trace:
       sample: ["fip bastion 100.65.0.101:22: expected output to vm1 with ip4.dst 10.0.0.10, but it went to vm2 with ip4.dst 10.0.0.11"]
     totals:
       description:
-        - How many paths were traced (V(paths)), went where they should (V(ok)) or not (V(failed)), and how
-          many were FIPs (V(fips)) and VIP backends (V(vips)).
+        - How many paths there were (V(paths)), went where they should (V(ok)) or not (V(failed)), could not be
+          proven yet (V(unproven)), and how many were FIPs (V(fips)) and VIP backends (V(vips)).
       type: dict
-      sample: {"paths": 4, "ok": 4, "failed": 0, "fips": 2, "vips": 2}
+      sample: {"paths": 4, "ok": 3, "failed": 0, "unproven": 1, "fips": 2, "vips": 2}
 """
 
 from ansible.module_utils.basic import env_fallback
@@ -291,11 +312,16 @@ class NetworkTraceModule(OvnModule):
         ovn_trace_path=dict(type="str", default="ovn-trace"),
         ovn_trace_timeout=dict(type="int", default=60),
         fail_on_mismatch=dict(type="bool", default=True),
+        require_workloads=dict(type="bool", default=False),
     )
 
     def run(self):
         # Only reads, so check mode does the same.
-        return dict(changed=False, commands=[], network_trace=prove(self.params))
+        report = prove(self.params)
+        if not self.params["require_workloads"]:
+            for line in report["unproven"]:
+                self.ansible.warn("not proven: " + line)
+        return dict(changed=False, commands=[], network_trace=report)
 
 
 def main():
