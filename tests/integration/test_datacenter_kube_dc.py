@@ -92,7 +92,12 @@ def test_converge_rerun_prune_verify_and_teardown_on_kube_dc(site, kube):
     # First the projects and their addresses: the Services come once their namespaces exist.
     site.write(datacenter(services=False))
     plan = site.converge("--check", "--diff", changed=True)
-    assert "acme-prod:" in plan and "  create project network" in plan and "  create fip bastion" in plan, plan
+    assert plan == [
+        "acme-prod:", "  create project network", "  create eip ssh (waiting for project acme-prod)",
+        "  create fip bastion (waiting for project acme-prod)",
+        "acme-web:", "  create project network", "  create eip spare (waiting for project acme-web)",
+        "5 to create, 0 to change, 0 to remove.",
+    ], plan
     assert names(kube, "projects") == [], "check mode created a Project"
     site.converge(changed=True)
     assert names(kube, "projects") == ["acme/prod", "acme/web"]
@@ -110,7 +115,8 @@ def test_converge_rerun_prune_verify_and_teardown_on_kube_dc(site, kube):
         assert line in plan, plan
     assert annotations(core, "db") == {}, "check mode annotated a Service"
     summary = site.converge("--diff", changed=True)
-    assert summary[-1] == "4 to create, 0 to change, 0 to remove.", summary
+    assert summary == ["acme-prod:", "  created eip db", "  created binding db", "  created binding metrics",
+                       "  created binding shop-frontend", "4 created, 0 changed, 0 removed."], summary
     assert annotations(core, "shop-frontend")[PREFIX + "expose-route"] == "https"
     assert annotations(core, "shop-frontend")[PREFIX + "route-hostname-status"] == "shop.acme.example.com"
     assert annotations(core, "db")[PREFIX + "bind-on-eip"] == "db"
@@ -118,7 +124,7 @@ def test_converge_rerun_prune_verify_and_teardown_on_kube_dc(site, kube):
     assert core.read_namespaced_service("db", "acme-prod").status.load_balancer.ingress[0].ip == db_ip
 
     # Re-run and re-check: nothing to do.
-    assert site.converge(changed=False)[-1] == "0 to create, 0 to change, 0 to remove."
+    assert site.converge(changed=False)[-1] == "0 created, 0 changed, 0 removed."
     assert site.converge("--check", "--diff", changed=False)[-1] == "0 to create, 0 to change, 0 to remove."
     proc, recap = site.play("verify.yml")
     assert proc.returncode == 0 and recap[3] == 0, proc.stdout[-5000:]

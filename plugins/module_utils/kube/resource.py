@@ -283,7 +283,7 @@ def converge(steps, params, check_mode, prune=None):
     for step in steps:
         step.apply(objects, check_mode)
     if not check_mode and params.get("wait", True):
-        _wait_steps(steps, objects, params)
+        wait_steps(steps, objects, params)
     for step in steps:
         step.commands = [change.describe() for change in step.changes]
         resource, after = step.resource, step.after
@@ -295,7 +295,7 @@ def converge(steps, params, check_mode, prune=None):
     return steps
 
 
-def _wait_steps(steps, objects, params):
+def wait_steps(steps, objects, params):
     """Wait until every written object is ready and every deleted one gone."""
     waiting = [s for s in steps if s.resource.state == "present" or s.changes]
 
