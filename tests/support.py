@@ -18,6 +18,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def ansible_command(name="ansible-playbook"):
+    """The path of an Ansible command for the playbook-level tests: this venv's, or that of the
+    directory KUBEDC_TEST_ANSIBLE_BIN names (CI runs those tests again on the oldest ansible-core
+    meta/runtime.yml claims, from a venv of its own)."""
+    return str(Path(os.environ.get("KUBEDC_TEST_ANSIBLE_BIN") or Path(sys.executable).parent) / name)
+
+
 def make_collection_importable():
     """Make this checkout importable as ``ansible_collections.kubedc.network``.
 

@@ -41,7 +41,7 @@ options:
     description: The datacenter file (see C(examples/datacenter.yml), and C(examples/datacenter-kube-dc.yml) for platform kube_dc).
     type: dict
     required: true
-    options:
+    suboptions:
       platform:
         description:
           - V(ovn) writes the OVN Northbound DB; V(kube_dc) declares Kube-DC objects (C(Project),
@@ -67,7 +67,7 @@ options:
             Kubernetes ones). Left out, the modules read their environment (V(OVN_NB_DB),
             V(K8S_AUTH_*)), as an AWX credential sets it.
         type: dict
-        options:
+        suboptions:
           ovn_nb_connection: {type: str, description: "The OVN NB remote(s)."}
           ovn_nb_private_key: {type: path, description: "TLS private key."}
           ovn_nb_certificate: {type: path, description: "TLS certificate."}
@@ -80,7 +80,7 @@ options:
           kubeconfig: {type: raw, description: "Kubeconfig path or content."}
           context: {type: str, description: "Kubeconfig context."}
           host: {type: str, description: "API server URL."}
-          api_key: {type: str, no_log: true, description: "Bearer token."}
+          api_key: {type: str, description: "Bearer token."}
           ca_cert: {type: path, description: "API server CA certificate."}
           client_cert: {type: path, description: "Client certificate."}
           client_key: {type: path, description: "Client key."}
@@ -92,7 +92,7 @@ options:
         type: list
         elements: dict
         default: []
-        options:
+        suboptions:
           name: {type: str, required: true, description: "Network name."}
           network_type: {type: str, required: true, choices: [cloud, public], description: "Network type."}
           cidr: {type: str, required: true, description: "Its subnet."}
@@ -106,14 +106,14 @@ options:
         type: list
         elements: dict
         required: true
-        options:
+        suboptions:
           name: {type: str, required: true, description: "Organization name."}
           projects:
             description: The organization's projects.
             type: list
             elements: dict
             default: []
-            options:
+            suboptions:
               name: {type: str, required: true, description: "Project name."}
               cidr: {type: str, required: true, description: "Project subnet."}
               egress_network_type: {type: str, choices: [cloud, public], description: "Egress network type (default cloud)."}
@@ -125,7 +125,7 @@ options:
                 type: list
                 elements: dict
                 default: []
-                options:
+                suboptions:
                   name: {type: str, required: true, description: "EIP name."}
                   external_network_type: {type: str, choices: [cloud, public], description: "Network type."}
                   address: {type: str, description: "A requested address (platform ovn)."}
@@ -134,7 +134,7 @@ options:
                 type: list
                 elements: dict
                 default: []
-                options:
+                suboptions:
                   name: {type: str, required: true, description: "FIP name."}
                   ip_address: {type: str, description: "Target address in the project."}
                   vm_name: {type: str, description: "Target KubeVirt VM."}
@@ -154,7 +154,7 @@ options:
                 type: list
                 elements: dict
                 default: []
-                options:
+                suboptions:
                   name: {type: str, required: true, description: "Service name in the file."}
                   app: {type: str, choices: [web, ssh, rdp, tcp, udp], description: "What the service is."}
                   expose: {type: str, choices: [route, fip, load_balancer], description: "How it is exposed."}
@@ -168,7 +168,7 @@ options:
                   hostname: {type: str, description: "Gateway route hostname (Kube-DC's default is <service>-<namespace>.<base domain>)."}
                   route_port: {type: int, description: "The Service port a gateway route sends to (Kube-DC's default is the first)."}
                   issuer: {type: str, description: "cert-manager issuer of a https route's certificate."}
-                  tls_secret: {type: str, no_log: false, description: "Secret with a https route's own certificate (instead of an issuer's)."}
+                  tls_secret: {type: str, description: "Secret with a https route's own certificate (instead of an issuer's)."}
                   eip: {type: str, description: "EIP of a load-balanced service (V(default-gw) to share the project's address)."}
                   protocol: {type: str, choices: [tcp, udp, sctp], description: "Load balancer protocol (platform ovn)."}
                   port: {type: int, description: "Exposed port (platform ovn)."}
@@ -194,7 +194,7 @@ options:
       - Which part of the file a run converges. V(all), the whole file.
       - V(foundations), the external networks, project networks and EIPs, never pruned (role C(project_bootstrap)).
       - V(exposures), the FIPs and load balancer bindings, and with O(datacenter.exclusive) the prunes of
-        everything the file no longer names (role C(service_exposure)). Its foundations must be converged:
+        everything the file no longer names (role C(service_exposure)). Its foundations must be converged;
         they are planned first, and a real run is refused, listing what they lack, if they are not. In check
         mode they are planned in the same transaction, so the exposures of a file never converged are still
         planned whole; only the exposures are reported.
@@ -374,7 +374,10 @@ blockers:
   description: When the run is refused, the refusals by project namespace (or V(external networks), or V(datacenter)); nothing was written.
   returned: failure
   type: dict
-  sample: {"acme-web": ["project network acme-web still has rows that kubedc.network does not manage: Logical_Switch_Port web-1. Remove them first (deleting the project would delete them with it)."]}
+  sample:
+    acme-web:
+      - "project network acme-web still has rows that kubedc.network does not manage: Logical_Switch_Port web-1.
+        Remove them first (deleting the project would delete them with it)."
 problems:
   description: When the file itself is wrong, one line per bad key, named by its path; nothing was written.
   returned: failure

@@ -28,7 +28,7 @@ bindings, then the prunes, last-made first):
 
 import copy
 
-from ansible_collections.kubedc.network.plugins.module_utils.common.errors import KubedcError, about
+from ansible_collections.kubedc.network.plugins.module_utils.common.errors import KubedcError
 from ansible_collections.kubedc.network.plugins.module_utils.datacenter.ovn import refused
 from ansible_collections.kubedc.network.plugins.module_utils.datacenter.report import Ledger
 from ansible_collections.kubedc.network.plugins.module_utils.kube import resource as kube_resource
@@ -146,8 +146,8 @@ class KubeDatacenter(object):
         params.update(entry)
         if kind == "binding" and params.get("service") is None:
             params["service"] = params["name"]  # a binding is the annotations of the Service it names
-        where = [(self._path(namespace), namespace), ("{0}[{1}]".format(LISTS[kind], index) if index is not None else LISTS[kind],
-                                                        entry["name"])]
+        listed = "{0}[{1}]".format(LISTS[kind], index) if index is not None else LISTS[kind]
+        where = [(self._path(namespace), namespace), (listed, entry["name"])]
         return Step(kind, namespace, where, params, removal=state == "absent")
 
     def declared_items(self, kind):
