@@ -24,6 +24,11 @@ from support import make_collection_importable  # noqa: E402
 _OWNED_ROOT = make_collection_importable()
 
 
+def pytest_configure(config):
+    # Playbook-level tests: the ones CI also runs on the oldest ansible-core it claims.
+    config.addinivalue_line("markers", "playbook: runs ansible-playbook end to end")
+
+
 def pytest_unconfigure(config):
     if _OWNED_ROOT is not None:
         shutil.rmtree(_OWNED_ROOT, ignore_errors=True)

@@ -75,11 +75,11 @@ def test_molecule_test_default_scenario(tmp_path, lab_parent):
     started = re.findall(r"OVN lab running in (\S+?)\"?$", output, re.M)
     assert len(started) == 1 and started[0].startswith(lab_parent + "/kdc-mol-"), started
     converge = output[output.index("[default > converge] Executing"):output.index("[default > converge] Executed")]
-    assert "TASK [kubedc.network.project_bootstrap : Project networks]" in converge
+    assert "TASK [kubedc.network.project_bootstrap : Converge the external networks, project networks and EIPs]" in converge
     assert int(RECAP.findall(converge)[-1][1]) > 0, converge[-3000:]
     # idempotence converged again and nothing changed.
     idempotence = output[output.index("[default > idempotence] Executing"):output.index("[default > idempotence] Executed")]
-    assert "TASK [kubedc.network.service_exposure : Load balancer bindings]" in idempotence
+    assert "TASK [kubedc.network.service_exposure : Converge the FIPs and load balancer bindings, and prune]" in idempotence
     assert RECAP.findall(idempotence)[-1][1:] == ("0", "0", "0"), idempotence[-3000:]
     # verify read every project back and found it as the file declares it.
     verify = output[output.index("[default > verify] Executing"):output.index("[default > verify] Executed")]
@@ -87,7 +87,7 @@ def test_molecule_test_default_scenario(tmp_path, lab_parent):
     assert "verified 2 projects, 2 FIPs and 3 load balancer bindings, no drift" in verify, verify[-3000:]
     # cleanup tore the file down.
     cleanup = output[output.rindex("[default > cleanup] Executing"):output.rindex("[default > cleanup] Executed")]
-    assert "TASK [kubedc.network.project_teardown : Project networks]" in cleanup
+    assert "TASK [kubedc.network.project_teardown : Tear down everything of the file]" in cleanup
     assert "TASK [No project is left]" in cleanup
 
     # Afterwards the lab is stopped and gone.

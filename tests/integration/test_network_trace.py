@@ -75,7 +75,7 @@ def test_every_published_path_goes_where_declared(lab, published):
     report = result["network_trace"]
     assert (report["namespace"], report["ovn_sb_connection"]) == ("acme-prod", lab.ovn.sb_remote)
     assert report["failures"] == []
-    assert report["totals"] == dict(paths=4, ok=4, failed=0, fips=2, vips=2)
+    assert report["totals"] == dict(paths=4, ok=4, failed=0, unproven=0, fips=2, vips=2)
     # FIPs by external address, then the VIP's backends.
     assert summary(report["paths"]) == [
         ("fip", "bastion", bastion["external_ip"], 22, None, "vm1", "10.0.0.10", ["vm1"], "10.0.0.10", True),
@@ -159,7 +159,7 @@ def test_a_stale_nat_row_fails_naming_the_fip_and_the_wrong_port(lab, published)
     assert result["msg"].startswith("1 of 4 paths of project acme-prod do not go where they are declared to: fip bastion %s:22: " % bastion)
     assert "went to vm3 with ip4.dst 10.0.0.12" in result["msg"] and "expected output to vm1" in result["msg"]
     report = result["network_trace"]
-    assert report["totals"] == dict(paths=4, ok=3, failed=1, fips=2, vips=2)
+    assert report["totals"] == dict(paths=4, ok=3, failed=1, unproven=0, fips=2, vips=2)
     stale = report["paths"][0]
     assert (stale["name"], stale["ok"], stale["outputs"], stale["ip4_dst"]) == ("bastion", False, ["vm3"], "10.0.0.12")
     assert (stale["expected_port"], stale["expected_ip4_dst"], stale["logical_ip"]) == ("vm1", "10.0.0.10", "10.0.0.12")
@@ -172,19 +172,22 @@ def test_a_stale_nat_row_fails_naming_the_fip_and_the_wrong_port(lab, published)
     assert [p["ok"] for p in report["paths"][1:]] == [True, True, True]
 
 
-def test_a_fip_on_an_address_without_a_port_is_a_failed_path(lab, published):
+def test_a_fip_on_an_address_no_workload_holds_is_not_proven_and_named(lab, published):
     ghost = lab.run("fip", dict(WHO, name="ghost", ip_address="10.0.0.50"))["fip"]
     lab.ovn.sync()
-    result = failed_trace(lab)
-    report = result["network_trace"]
-    assert report["totals"] == dict(paths=5, ok=4, failed=1, fips=3, vips=2)
+    # Not a path that goes wrong: a target no workload holds yet. Reported by name, not failed.
+    report = trace(lab)["network_trace"]
+    assert report["totals"] == dict(paths=5, ok=4, failed=0, unproven=1, fips=3, vips=2)
     path = [p for p in report["paths"] if p["name"] == "ghost"][0]
-    assert path["reason"] == "no logical switch port of acme-prod-default has address 10.0.0.50"
-    assert path["ok"] is False and path["expected_port"] is None and path["expected_ip4_dst"] == "10.0.0.50"
-    # It was still traced: the router asks for the address nobody has.
-    assert path["outputs"] == [] and "ARP request for 10.0.0.50" in path["verdict"]
-    assert report["failures"] == ["fip ghost %s:22: no logical switch port of acme-prod-default has address 10.0.0.50" % ghost["external_ip"]]
-    assert result["msg"].endswith(report["failures"][0])
+    assert (path["ok"], path["status"], path["expected_port"], path["expected_ip4_dst"]) == (False, "not proven", None, "10.0.0.50")
+    reason = "no workload holds 10.0.0.50 yet (no logical switch port of acme-prod-default has address 10.0.0.50)"
+    assert path["reason"] == reason
+    assert report["failures"] == [] and report["unproven"] == ["fip ghost %s:22: %s" % (ghost["external_ip"], reason)]
+    # require_workloads: the same target is a failure.
+    result = failed_trace(lab, require_workloads=True)
+    assert result["network_trace"]["totals"] == dict(paths=5, ok=4, failed=1, unproven=1, fips=3, vips=2)
+    assert result["network_trace"]["failures"] == report["unproven"]
+    assert result["msg"].endswith(report["unproven"][0])
 
 
 def test_a_backend_removed_by_hand_leaves_the_others_proven(lab, published):
@@ -192,18 +195,21 @@ def test_a_backend_removed_by_hand_leaves_the_others_proven(lab, published):
     lab.ovn.nbctl("set", "Load_Balancer", "vpc-acme-prod-tcp-load", 'vips:"%s"="10.0.0.21:8443"' % vip)
     lab.ovn.sync()
     report = trace(lab)["network_trace"]
-    assert report["totals"] == dict(paths=3, ok=3, failed=0, fips=2, vips=1)
+    assert report["totals"] == dict(paths=3, ok=3, failed=0, unproven=0, fips=2, vips=1)
     vips = [p for p in report["paths"] if p["kind"] == "vip"]
     assert [(p["backend"], p["outputs"], p["ip4_dst"], p["ok"]) for p in vips] == [("10.0.0.21:8443", ["web2"], "10.0.0.21", True)]
     assert "LB backends 10.0.0.21:8443" in vips[0]["verdict"]
 
 
-def test_a_backend_without_a_port_fails(lab, published):
+def test_a_backend_without_a_port_is_not_proven_and_fails_when_workloads_are_required(lab, published):
     lab.ovn.nbctl("lsp-del", "web1")
     lab.ovn.sync()
-    report = failed_trace(lab)["network_trace"]
-    assert [(p["backend"], p["ok"], p["reason"]) for p in report["paths"] if not p["ok"]] == [
-        ("10.0.0.20:8443", False, "no logical switch port of acme-prod-default has address 10.0.0.20")
+    report = trace(lab)["network_trace"]
+    assert [(p["backend"], p["status"]) for p in report["paths"] if not p["ok"]] == [("10.0.0.20:8443", "not proven")]
+    assert report["failures"] == [] and len(report["unproven"]) == 1
+    required = failed_trace(lab, require_workloads=True)["network_trace"]
+    assert [(p["backend"], p["reason"]) for p in required["paths"] if not p["ok"]] == [
+        ("10.0.0.20:8443", "no workload holds 10.0.0.20 yet (no logical switch port of acme-prod-default has address 10.0.0.20)")
     ]
 
 
@@ -212,14 +218,18 @@ def test_fail_on_mismatch_false_returns_the_failures(lab, published):
     lab.ovn.nbctl("set", "NAT", nat_uuid(lab, bastion), "logical_ip=10.0.0.12")
     ghost = lab.run("fip", dict(WHO, name="ghost", ip_address="10.0.0.50"))["fip"]["external_ip"]
     lab.ovn.sync()
-    failed = failed_trace(lab)["network_trace"]
-    result = trace(lab, fail_on_mismatch=False)
+    failed = failed_trace(lab, require_workloads=True)["network_trace"]
+    result = trace(lab, fail_on_mismatch=False, require_workloads=True)
     assert result["failed"] is False and result["changed"] is False
     report = result["network_trace"]
     assert report == failed
-    assert report["totals"] == dict(paths=5, ok=3, failed=2, fips=3, vips=2)
+    assert report["totals"] == dict(paths=5, ok=3, failed=2, unproven=1, fips=3, vips=2)
     assert [f.split(":", 1)[0] for f in report["failures"]] == ["fip bastion %s" % bastion, "fip ghost %s" % ghost]
     assert [p["name"] for p in report["paths"] if not p["ok"]] == ["bastion", "ghost"]
+    # Without require_workloads only the wrong path is a failure; the ghost is listed as not proven.
+    lenient = trace(lab, fail_on_mismatch=False)["network_trace"]
+    assert [f.split(":", 1)[0] for f in lenient["failures"]] == ["fip bastion %s" % bastion]
+    assert [u.split(":", 1)[0] for u in lenient["unproven"]] == ["fip ghost %s" % ghost]
 
 
 def test_check_mode_gives_the_same_result(lab, published):
@@ -237,9 +247,9 @@ def test_it_writes_nothing(lab, published):
     nb, sb = lab.ovn.nb_remote, lab.ovn.sb_remote
     before = dump(nb, "OVN_Northbound"), dump(sb, "OVN_Southbound")
     for check in (False, True):
-        assert trace(lab, check=check, fail_on_mismatch=False)["network_trace"]["totals"]["failed"] == 1
+        assert trace(lab, check=check, fail_on_mismatch=False, require_workloads=True)["network_trace"]["totals"]["failed"] == 1
         with pytest.raises(ModuleFailed):
-            trace(lab, check=check)
+            trace(lab, check=check, require_workloads=True)
     assert (dump(nb, "OVN_Northbound"), dump(sb, "OVN_Southbound")) == before
 
 
@@ -258,7 +268,7 @@ def test_an_unmanaged_fip_is_checked_against_its_nat_row(lab, published):
 def test_a_project_with_nothing_published(lab, ext_cloud):
     lab.run("project_network", PROJECT)
     report = trace(lab)["network_trace"]
-    assert report["paths"] == [] and report["totals"] == dict(paths=0, ok=0, failed=0, fips=0, vips=0)
+    assert report["paths"] == [] and report["totals"] == dict(paths=0, ok=0, failed=0, unproven=0, fips=0, vips=0)
     # Even with nothing to trace, the Southbound DB is checked.
     result = failed_trace(lab, ovn_sb_connection="tcp:127.0.0.1:1")
     assert result["msg"].startswith("ovn_sb_connection: 'tcp:127.0.0.1:1' cannot be read by ovn-trace: ")

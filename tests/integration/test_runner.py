@@ -26,28 +26,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "datacenter.yml"
 BIN = Path(sys.executable).parent
-ROLES = ("project_bootstrap", "service_exposure")
-# The tasks that converge a kind of object, by the module they call.
-MODULE_TASKS = {
-    "kubedc.network.external_network": ("project_bootstrap", "External networks"),
-    "kubedc.network.project_network": ("project_bootstrap", "Project networks"),
-    "kubedc.network.eip": ("project_bootstrap", "EIPs"),
-    "kubedc.network.fip": ("service_exposure", "Floating IPs"),
-    "kubedc.network.lb_binding": ("service_exposure", "Load balancer bindings"),
-}
+# The kinds of object the example file declares, as the datacenter module names them.
+KINDS = ("external network", "project network", "eip", "fip", "binding")
 INVENTORY = 'localhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n'
-
-
-def role_task_names(role):
-    """Every task of a role's tasks/main.yml (blocks are not tasks: their tasks are)."""
-    def walk(tasks):
-        for task in tasks:
-            if "block" in task:
-                for key in ("block", "rescue", "always"):
-                    yield from walk(task.get(key) or [])
-            else:
-                yield task["name"]
-    return list(walk(yaml.safe_load((REPO / "roles" / role / "tasks" / "main.yml").read_text())))
 
 
 class AwxJob(object):
@@ -76,11 +57,10 @@ class AwxJob(object):
     def of(self, kind):
         return [e["event_data"] for e in self.events if e.get("event") == kind]
 
-    def task_result(self, role, task):
-        """The final runner_on_ok (or _failed) of a role's task: its res (for a loop, all items)."""
-        found = [d for d in self.of("runner_on_ok") + self.of("runner_on_failed")
-                 if d.get("task") == task and short_role(d.get("role")) == role]
-        assert len(found) == 1, (role, task, self.stdout[-4000:])
+    def task_result(self, task):
+        """The final runner_on_ok (or _failed) of a task of site.yml: its res."""
+        found = [d for d in self.of("runner_on_ok") + self.of("runner_on_failed") if d.get("task") == task]
+        assert len(found) == 1, (task, self.stdout[-4000:])
         return found[0]["res"]
 
     def stats(self):
@@ -89,11 +69,6 @@ class AwxJob(object):
 
     def explain(self):
         return "status=%s rc=%s\n%s" % (self.runner.status, self.runner.rc, self.stdout[-6000:])
-
-
-def short_role(name):
-    """event_data.role of a collection role may be the short or the fully qualified name."""
-    return (name or "").rsplit(".", 1)[-1]
 
 
 def example():
@@ -108,26 +83,27 @@ def test_site_through_ansible_runner_as_awx_runs_it(lab, tmp_path):
     assert first.of("playbook_on_start"), "no playbook_on_start event"
     (play,) = first.of("playbook_on_play_start")
     assert play["play"] == "Converge the datacenter file"
-    started = [(short_role(d.get("role")), d["task"]) for d in first.of("playbook_on_task_start")]
-    for role in ROLES:
-        for task in role_task_names(role):
-            assert (role, task) in started, "task %r of role %s did not start: %s" % (task, role, started)
     (site,) = yaml.safe_load((REPO / "playbooks" / "site.yml").read_text())
-    for task in site["post_tasks"]:
-        assert ("", task["name"]) in started, (task["name"], started)
+    started = [d["task"] for d in first.of("playbook_on_task_start")]
+    assert started == [task["name"] for task in site["tasks"]], started
 
-    # Every kind of object was made on this empty NB, each by its module in one task.
-    ok_actions = set(d["task_action"] for d in first.of("runner_on_ok"))
-    for module, (role, task) in MODULE_TASKS.items():
-        assert module in ok_actions, (module, ok_actions)
-        result = first.task_result(role, task)
-        assert result["changed"] is True, (module, result)
-    assert first.task_result("project_bootstrap", "Project networks")["projects"], "no projects in the result"
+    # Every kind of object was made on this empty NB, all of them by one task of the datacenter module.
+    (converge,) = [d for d in first.of("runner_on_ok") if d["task_action"] == "kubedc.network.datacenter"]
+    result = converge["res"]
+    assert result["changed"] is True
+    made = [(c["kind"], c["action"]) for c in result["changes"]]
+    assert set(kind for kind, _ in made) == set(KINDS), made
+    assert set(action for _, action in made) == {"create"}, made
+    assert result["summary"]["totals"] == dict(created=len(made), changed=0, removed=0)
+    # The summary task prints the same lines the module returned, as AWX shows them.
+    assert first.task_result("Summarize what changed (in check mode, the plan; per object with --diff)")["msg"] == \
+        result["summary"]["lines"]
+    assert "%d created, 0 changed, 0 removed." % len(made) in first.stdout
     assert lab.ovn.dump_nb() != empty
 
     stats = first.stats()
     assert stats["failures"] == {} and stats["dark"] == {}, stats
-    assert stats["changed"].get("localhost", 0) >= len(MODULE_TASKS), stats
+    assert stats["changed"] == {"localhost": 1}, stats
     assert first.runner.stats["changed"] == stats["changed"]
 
     # A second job on the converged NB changes nothing.
@@ -138,7 +114,7 @@ def test_site_through_ansible_runner_as_awx_runs_it(lab, tmp_path):
     assert stats["changed"].get("localhost", 0) == 0 and stats["failures"] == {}, stats
     assert stats["ok"].get("localhost", 0) > 0, stats
     assert not [d for d in second.of("runner_on_ok") if d["res"].get("changed")], "a task changed on the second run"
-    assert "0 to create, 0 to change, 0 to remove." in second.stdout
+    assert "0 created, 0 changed, 0 removed." in second.stdout
     assert lab.ovn.dump_nb() == converged
 
 
@@ -157,11 +133,10 @@ def test_a_bad_datacenter_file_fails_the_job_naming_the_path(lab, tmp_path, path
     job = AwxJob(tmp_path, "bad", lab.ovn.nb_remote, datacenter)
     assert job.runner.status == "failed" and job.runner.rc != 0, job.explain()
     (failed,) = job.of("runner_on_failed")
-    assert short_role(failed.get("role")) == "project_bootstrap", failed
-    assert failed["task"] == "Check the datacenter file and turn it into module arguments", failed
+    assert failed["task"] == "Converge the whole file" and failed["task_action"] == "kubedc.network.datacenter", failed
     assert message in re.sub(r"\s+", " ", failed["res"]["msg"]), failed["res"]["msg"]
+    assert failed["res"]["changed"] is False
     stats = job.stats()
     assert stats["failures"] == {"localhost": 1} and stats["changed"] == {}, stats
-    # Refused before any module ran: nothing changed.
-    assert not [d for d in job.of("playbook_on_task_start") if d.get("task_action", "").startswith("kubedc.network.")]
+    # Refused before anything was written.
     assert lab.ovn.dump_nb() == start

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, kubedc.network contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The datacenter file's planning: checks, the decision tree, check-mode deferral, the summary."""
+"""The datacenter file's planning: checks, the decision tree, the one-record summary, verify's reading."""
 
 import copy
 from pathlib import Path
@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.kubedc.network.plugins.module_utils.datacenter import file as dc_file
+from ansible_collections.kubedc.network.plugins.module_utils.datacenter import report
+from ansible_collections.kubedc.network.plugins.module_utils.datacenter import spec as dc_spec
 from ansible_collections.kubedc.network.plugins.plugin_utils import datacenter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,8 +24,8 @@ def example():
 def problems(edit):
     file = example()
     edit(file)
-    with pytest.raises(datacenter.DatacenterError) as caught:
-        datacenter.plan(file)
+    with pytest.raises(dc_file.DatacenterError) as caught:
+        dc_file.plan(file)
     return caught.value.problems
 
 
@@ -31,7 +34,7 @@ def prod(file):
 
 
 def test_the_example_becomes_one_entry_per_project_and_kind():
-    plan = datacenter.plan(example())
+    plan = dc_file.plan(example())
     assert plan["platform"] == "ovn" and plan["exclusive"] is True and plan["connection"] == {}
     assert [n["name"] for n in plan["external_networks"]] == ["ext-cloud", "ext-public"]
     assert plan["projects"] == [
@@ -62,7 +65,7 @@ def test_connection_options_are_split_by_who_takes_them():
     file = example()
     file["connection"] = dict(ovn_nb_connection="ssl:10.0.0.1:6641", ovn_nb_ca_cert="/ca.pem", kubeconfig="/kube", context="c",
                               ovn_sb_connection="ssl:10.0.0.1:6642")
-    plan = datacenter.plan(file)
+    plan = dc_file.plan(file)
     assert plan["connection"] == dict(ovn_nb_connection="ssl:10.0.0.1:6641", ovn_nb_ca_cert="/ca.pem")
     assert plan["kubernetes"] == dict(kubeconfig="/kube", context="c")
     assert plan["southbound"] == dict(ovn_sb_connection="ssl:10.0.0.1:6642")
@@ -71,7 +74,7 @@ def test_connection_options_are_split_by_who_takes_them():
 def test_udp_and_an_explicit_eip():
     file = example()
     prod(file)["services"] = [dict(name="game", app="udp", port=7777, backends=["10.0.0.30:7777"], eip="db")]
-    plan = datacenter.plan(file)
+    plan = dc_file.plan(file)
     assert plan["bindings"][0]["bindings"] == [dict(name="game", eip="db", protocol="udp", port=7777, backends=["10.0.0.30:7777"])]
     # db is declared already: not added twice.
     assert plan["eips"][0]["eips"] == [dict(name="db")]
@@ -114,8 +117,8 @@ def test_the_error_lists_every_problem():
     def two(file):
         prod(file)["cidr"] = "nope"
         file["organizations"][0]["projects"][1]["fips"] = [dict(name="x", ip_address="10.0.1.1")]
-    with pytest.raises(datacenter.DatacenterError) as caught:
-        datacenter.plan(_edited(two))
+    with pytest.raises(dc_file.DatacenterError) as caught:
+        dc_file.plan(_edited(two))
     text = str(caught.value)
     assert text.startswith("the datacenter file has 2 problem(s), nothing was changed:\n")
     assert "organizations[0].projects[1].fips[0].ip_address (x): '10.0.1.1' is outside the project's cidr 10.0.0.0/24" in text
@@ -127,72 +130,51 @@ def _edited(edit):
     return file
 
 
-def _result(kind, before, after, **extra):
-    return dict(changed=before != after, diff=dict(before={kind: before}, after={kind: after}), **extra)
+
+def _shape(options):
+    """An argument spec without its words: what a file must look like to be accepted."""
+    shape = {}
+    for key, option in options.items():
+        entry = dict((k, option[k]) for k in ("type", "elements", "choices", "required", "default") if k in option)
+        entry.setdefault("type", "str")
+        if entry.get("required") is False:
+            del entry["required"]
+        if "options" in option:
+            entry["options"] = _shape(option["options"])
+        shape[key] = entry
+    return shape
 
 
-def test_plannable_defers_what_depends_on_something_new():
-    plan = datacenter.plan(example())
-    # In check mode the public network would be created: acme-web egresses through it.
-    networks = dict(results=[
-        dict(changed=False, diff=dict(before=dict(name="ext-cloud"), after=dict(name="ext-cloud")), external_network=dict(network_type="cloud")),
-        dict(changed=True, diff=dict(before={}, after=dict(name="ext-public")), external_network=dict(network_type="public")),
-    ])
-    first = datacenter.plannable(plan, networks=networks)
-    assert [p["name"] for p in first["projects"]] == ["prod"] and first["deferred"] == ["acme-web"]
-    # acme-prod would be created by the project task: nothing in it can be planned either.
-    projects = _result("projects", [], [dict(namespace="acme-prod", organization="acme", name="prod")])
-    second = datacenter.plannable(first, projects=projects)
-    assert second["deferred"] == ["acme-prod", "acme-web"]
-    assert second["eips"] == second["fips"] == second["bindings"] == []
-    summary = datacenter.summary(second, dict(project=projects))
-    assert summary["lines"] == [
-        "acme-prod:", "  create project network", "  create eip db", "  create eip shop", "  create fip admin",
-        "  create fip bastion", "  create binding shop",
-        "acme-web:", "  create project network", "  create binding http", "  create binding metrics",
-        "9 to create, 0 to change, 0 to remove.",
-    ]
-    # Without results nothing is left out.
-    assert datacenter.plannable(plan)["eips"] == plan["eips"]
-
-
-def test_summary_puts_removals_first_and_counts_changes():
-    plan = datacenter.plan(example())
-    fip = dict(namespace="acme-prod", organization="acme", project="prod")
-    results = dict(
-        fip=_result("fips", [dict(fip, name="a", ip_address="10.0.0.1"), dict(fip, name="b")],
-                    [dict(fip, name="a", ip_address="10.0.0.2"), dict(fip, name="c")]),
-        eip=[dict(skipped=True), _result("eips", [dict(fip, name="old")], [])],
-        binding=dict(results=[dict(changed=True, commands=["x", "y"])]),
-    )
-    summary = datacenter.summary(plan, results)
-    assert summary["lines"] == [
-        "acme-prod:",
-        "  remove eip old", "  remove fip b", "  create fip c", "  change fip a",
-        "binding: 2 row operation(s); run with --diff to see them object by object",
-        "1 to create, 1 to change, 2 to remove.",
-    ]
-    assert summary["totals"] == dict(created=1, changed=1, removed=2)
-
-
-def test_the_three_roles_take_the_same_file():
+def test_the_three_roles_and_the_module_take_the_same_file():
     specs = [yaml.safe_load((REPO / "roles" / role / "meta" / "argument_specs.yml").read_text()) for role in ROLES]
-    shapes = [spec["argument_specs"]["main"]["options"]["kubedc_datacenter"] for spec in specs]
+    shapes = [_shape(spec["argument_specs"]["main"]["options"])["kubedc_datacenter"]["options"] for spec in specs]
     assert shapes[0] == shapes[1] == shapes[2]
+    # The roles pass the file to the datacenter module as it is: the module must accept what they accept.
+    assert shapes[0] == _shape(dc_spec.DATACENTER)
     # Every key the planner reads is in the shape, so a file the roles accept is a file it plans.
-    project = shapes[0]["options"]["organizations"]["options"]["projects"]["options"]
-    assert set(datacenter.TARGET_KEYS) <= set(project["fips"]["options"])
-    assert set(project["services"]["options"]["app"]["choices"]) == set(datacenter.DECISION_TREE)
-    assert set(project["services"]["options"]["expose"]["choices"]) == set(datacenter.EXPOSURES)
-    assert set(shapes[0]["options"]["connection"]["options"]) == set(datacenter.NB_KEYS + datacenter.SB_KEYS + datacenter.KUBE_KEYS)
+    project = shapes[0]["organizations"]["options"]["projects"]["options"]
+    assert set(dc_file.TARGET_KEYS) <= set(project["fips"]["options"])
+    assert set(project["services"]["options"]["app"]["choices"]) == set(dc_file.DECISION_TREE)
+    assert set(project["services"]["options"]["expose"]["choices"]) == set(dc_file.EXPOSURES)
+    assert set(shapes[0]["connection"]["options"]) == set(dc_file.NB_KEYS + dc_file.SB_KEYS + dc_file.KUBE_KEYS)
     services = project["services"]["options"]
-    assert set(datacenter.ROUTE_KEYS) | {"route", "service"} <= set(services)
-    assert services["route"]["choices"] == list(datacenter.ROUTE_TYPES)
-    assert services["route_port"]["type"] == "int"
-    assert shapes[0]["options"]["platform"]["choices"] == list(datacenter.PLATFORMS)
-    for key, options in (("default_gateway_ip", project), ("external_network", project), ("address", project["eips"]["options"]),
-                         ("pod_name", project["fips"]["options"]), ("backends", services), ("port", services)):
+    assert set(dc_file.ROUTE_KEYS) | {"route", "service"} <= set(services)
+    assert services["route"]["choices"] == list(dc_file.ROUTE_TYPES)
+    assert shapes[0]["platform"]["choices"] == list(dc_file.PLATFORMS)
+    described = yaml.safe_load((REPO / "roles" / ROLES[0] / "meta" / "argument_specs.yml").read_text())
+    project_words = described["argument_specs"]["main"]["options"]["kubedc_datacenter"]["options"]["organizations"]["options"][
+        "projects"]["options"]
+    for key, options in (("default_gateway_ip", project_words), ("external_network", project_words),
+                         ("address", project_words["eips"]["options"]), ("pod_name", project_words["fips"]["options"]),
+                         ("backends", project_words["services"]["options"]), ("port", project_words["services"]["options"])):
         assert "(platform ovn)" in options[key]["description"], key
+
+
+def test_a_changed_shape_is_caught():
+    # The comparison above must be able to fail: a choice the module lacks is a difference.
+    broken = copy.deepcopy(dc_spec.DATACENTER)
+    broken["platform"]["choices"] = ["ovn"]
+    assert _shape(broken) != _shape(dc_spec.DATACENTER)
 
 
 # -- platform kube_dc -------------------------------------------------------------------------
@@ -204,8 +186,8 @@ def kube_dc_example():
 def kube_dc_problems(edit):
     file = kube_dc_example()
     edit(file)
-    with pytest.raises(datacenter.DatacenterError) as caught:
-        datacenter.plan(file)
+    with pytest.raises(dc_file.DatacenterError) as caught:
+        dc_file.plan(file)
     return caught.value.problems
 
 
@@ -214,7 +196,7 @@ def shalb(file, index=0):
 
 
 def test_the_kube_dc_example_becomes_the_kube_dc_modules_arguments():
-    plan = datacenter.plan(kube_dc_example())
+    plan = dc_file.plan(kube_dc_example())
     assert plan["platform"] == "kube_dc" and plan["exclusive"] is True and plan["external_networks"] == []
     assert plan["projects"] == [
         dict(organization="shalb", name="prod", cidr="10.0.10.0/24", egress_network_type="cloud"),
@@ -245,20 +227,20 @@ def test_the_kubernetes_options_go_to_the_modules_that_take_them_on_the_platform
     kube = dict(kubeconfig="/kube", context="c", validate_certs=False)
     file = kube_dc_example()
     file["connection"] = dict(connection)
-    plan = datacenter.plan(file)
+    plan = dc_file.plan(file)
     # On kube_dc all four platform modules talk to Kubernetes; the NB options stay for verify_ovn.
     assert plan["module_defaults"] == dict(project_network=kube, eip=kube, fip=kube, lb_binding=kube)
     assert plan["kubernetes"] == kube and plan["connection"] == dict(ovn_nb_connection="tcp:10.0.0.1:6641")
     file = example()
     file["connection"] = dict(connection)
     # On ovn only fip and lb_binding do (pod, VM and Service targets), as before.
-    assert datacenter.plan(file)["module_defaults"] == dict(project_network={}, eip={}, fip=kube, lb_binding=kube)
+    assert dc_file.plan(file)["module_defaults"] == dict(project_network={}, eip={}, fip=kube, lb_binding=kube)
 
 
 def test_the_module_defaults_do_not_share_one_dict():
     file = kube_dc_example()
     file["connection"] = dict(kubeconfig="/kube")
-    defaults = datacenter.plan(file)["module_defaults"]
+    defaults = dc_file.plan(file)["module_defaults"]
     defaults["eip"]["context"] = "x"
     assert defaults["fip"] == dict(kubeconfig="/kube")
 
@@ -373,7 +355,7 @@ def test_ovn_keys_are_still_taken_on_ovn():
     prod(file)["default_gateway_ip"] = "100.65.0.100"
     prod(file)["eips"][0]["address"] = "100.65.0.101"
     prod(file)["fips"].append(dict(name="pod", pod_name="web-0"))
-    plan = datacenter.plan(file)
+    plan = dc_file.plan(file)
     assert plan["projects"][0]["default_gateway_ip"] == "100.65.0.100"
     assert plan["eips"][0]["eips"][0] == dict(name="db", address="100.65.0.101")
     assert plan["fips"][0]["fips"][1] == dict(name="pod", pod_name="web-0")
@@ -399,197 +381,94 @@ def test_ovn_keys_are_still_taken_on_ovn():
 def test_kube_dc_bindings(service, binding):
     file = kube_dc_example()
     shalb(file, 1)["services"] = [service]
-    plan = datacenter.plan(file)
+    plan = dc_file.plan(file)
     assert plan["bindings"][1]["bindings"] == [binding]
     implicit = [] if "expose_route" in binding or binding["eip"] == "default-gw" else [dict(name=binding["eip"])]
     assert plan["eips"][1]["eips"] == implicit
 
 
-def _kube_dc_diff(kind, before, after, **extra):
-    return dict(changed=before != after, diff=dict(before={kind: before}, after={kind: after}), **extra)
+# -- the summary: one record per object, whatever the number of kinds that looked at it ---------
 
 
-def _project(name):
-    return dict(organization="shalb", name=name, namespace="shalb-" + name, cidr="10.0.10.0/24", egress_network_type="cloud")
-
-
-def _object(project, name, **fields):
-    return dict(dict(organization="shalb", project=project, namespace="shalb-" + project, name=name), **fields)
-
-
-def test_plannable_and_summary_read_kube_dc_diffs():
-    plan = datacenter.plan(kube_dc_example())
-    # Check mode: shalb-prod exists, shalb-tools would be created (so nothing in it can be planned).
-    projects = _kube_dc_diff("projects", [_project("prod")], [_project("prod"), _project("tools")])
-    plannable = datacenter.plannable(plan, projects=projects)
-    assert plannable["deferred"] == ["shalb-tools"]
-    assert [e["project"] for e in plannable["eips"]] == [e["project"] for e in plannable["bindings"]] == ["prod"]
-    results = dict(
-        project=projects,
-        eip=[_kube_dc_diff("eips", [_object("prod", "jump", address="198.51.100.20")],
-                           [_object("prod", "jump", address="198.51.100.20"), _object("prod", "postgres")]),
-             dict(skipped=True)],
-        fip=_kube_dc_diff("fips", [_object("prod", "jump", vm_name="old-host"), _object("prod", "stale")],
-                          [_object("prod", "jump", vm_name="jump-host")]),
-        binding=_kube_dc_diff("bindings", [_object("prod", "shop-frontend", expose_route="https")],
-                              [_object("prod", "shop-frontend", expose_route="https"), _object("prod", "postgres", eip="postgres")]),
-    )
-    summary = datacenter.summary(plannable, results)
-    assert summary["lines"] == [
-        "shalb-prod:",
-        "  remove fip stale", "  create binding postgres", "  create eip postgres", "  change fip jump",
-        "shalb-tools:",
-        "  create project network", "  create binding git", "  create binding registry",
-        "5 to create, 1 to change, 1 to remove.",
+def test_the_ledger_counts_objects_and_puts_removals_first():
+    ledger = report.Ledger()
+    ledger.record(report.NETWORKS, "external network", "ext-cloud", None, dict(cidr="192.0.2.0/24"))
+    ledger.record("acme-prod", "project network", None, None, dict(cidr="10.0.0.0/24"))
+    ledger.record("acme-prod", "eip", "db", None, dict(address="192.0.2.10"))
+    # A later kind sees the same EIP (a binding on it): still one object, its last view wins.
+    ledger.record("acme-prod", "eip", "db", dict(address="ignored"), dict(address="192.0.2.10"))
+    ledger.record("acme-prod", "fip", "old", dict(ip_address="10.0.0.9"), None)
+    ledger.record("acme-prod", "binding", "stale", dict(port=80), None)
+    ledger.record("acme-prod", "fip", "admin", dict(ip_address="10.0.0.1"), dict(ip_address="10.0.0.2"))
+    ledger.record("acme-prod", "fip", "same", dict(ip_address="10.0.0.3"), dict(ip_address="10.0.0.3"))
+    ledger.record("acme-web", "binding", "http", None, dict(port=80), waiting_for="acme-web")
+    planned = ledger.summary(check_mode=True)
+    assert planned["lines"] == [
+        "external networks:", "  create external network ext-cloud",
+        "acme-prod:", "  remove binding stale", "  remove fip old", "  create project network", "  create eip db",
+        "  change fip admin",
+        "acme-web:", "  create binding http (waiting for acme-web)",
+        "4 to create, 1 to change, 2 to remove.",
     ]
-    assert summary["projects"]["shalb-prod"] == dict(removed=["fip stale"], created=["binding postgres", "eip postgres"],
-                                                     changed=["fip jump"])
+    assert planned["projects"]["acme-prod"] == dict(created=["project network", "eip db"], changed=["fip admin"],
+                                                    removed=["binding stale", "fip old"])
+    done = ledger.summary(check_mode=False)
+    assert done["lines"][-1] == "4 created, 1 changed, 2 removed." and done["totals"] == planned["totals"]
+    assert [d["before_header"] for d in ledger.diffs()][:3] == [
+        "external networks: external network ext-cloud", "acme-prod: binding stale", "acme-prod: fip old"]
 
 
-def test_verify_on_ovn_compares_the_gathered_networks_as_before():
-    plan = datacenter.plan(example())
-    network = dict(namespace="acme-prod", exists=True, eips=[dict(name="db"), dict(name="shop"), dict(name="old")],
-                   fips=[dict(name="admin"), dict(name="bastion")], lb_bindings=[],
-                   drift=[dict(declaration="fip acme-prod/admin", commands=["update NAT"])])
-    networks = dict(results=[dict(network=network), dict(network=dict(namespace="acme-web", exists=False))])
-    assert datacenter.verify(plan, networks) == [
+def test_a_row_repaired_in_place_is_a_change():
+    ledger = report.Ledger()
+    ledger.record("acme-prod", "fip", "admin", dict(ip_address="10.0.0.1"), dict(ip_address="10.0.0.1"))
+    assert ledger.changes() == []
+    ledger.touched("acme-prod", "fip", "admin")
+    assert [(c["kind"], c["name"], c["action"]) for c in ledger.changes()] == [("fip", "admin", "change")]
+
+
+# -- verify.yml: the check run and the traces, one line per difference -----------------------
+
+
+def _change(project, kind, name, action, before=None, after=None):
+    return dict(project=project, kind=kind, name=name, action=action, before=before or {}, after=after or {})
+
+
+def test_verify_reads_the_check_run_one_line_per_difference():
+    check = dict(changed=True, changes=[
+        _change(None, "external network", "ext-public", "create"),
+        _change("acme-prod", "eip", "old", "remove"),
+        _change("acme-prod", "fip", "admin", "change", dict(ip_address="10.0.0.12"), dict(ip_address="10.0.0.13")),
+        # A missing project is one difference, not one per object in it.
+        _change("acme-web", "project network", None, "create"),
+        _change("acme-web", "binding", "http", "create"),
+    ])
+    assert datacenter.verify(check) == [
+        "external networks: external network ext-public is declared and missing",
         "acme-prod: EIP old exists and the file does not name it",
-        "acme-prod: binding shop is declared and missing",
-        "acme-prod: fip acme-prod/admin drifted: update NAT",
+        "acme-prod: FIP admin differs from the file: ip_address: 10.0.0.12 -> 10.0.0.13",
         "acme-web: the project network does not exist",
     ]
+    assert datacenter.verify(dict(changed=False, changes=[])) == []
 
 
-def test_verify_on_kube_dc_reads_the_check_runs():
-    plan = datacenter.plan(kube_dc_example())
-    projects = _kube_dc_diff("projects", [_project("prod")], [_project("prod"), _project("tools")])
-    checked = datacenter.plannable(plan, projects=projects)
-    checks = dict(
-        project=projects,
-        eip=_kube_dc_diff("eips", [_object("prod", "jump"), _object("prod", "postgres"), _object("prod", "old")],
-                          [_object("prod", "jump"), _object("prod", "postgres")]),
-        fip=dict(failed=True, msg="projects[0].fips[0] (jump): vm_name: jump-host is not a VirtualMachine"),
-        binding=_kube_dc_diff("bindings", [_object("prod", "shop-frontend", hostname="old.example.com")],
-                              [_object("prod", "shop-frontend", hostname="shop.example.com"), _object("prod", "postgres")]),
-    )
-    # network_info and network_trace were skipped on kube_dc.
-    skipped = dict(skipped=True, results=[dict(skipped=True), dict(skipped=True)])
-    assert datacenter.verify(checked, skipped, skipped, checks=checks) == [
-        "fip: the check run failed: projects[0].fips[0] (jump): vm_name: jump-host is not a VirtualMachine",
-        "shalb-prod: EIP old exists and the file does not name it",
-        "shalb-prod: binding postgres is declared and missing",
-        "shalb-prod: binding shop-frontend differs from the file",
-        # One difference for a project that does not exist, as on ovn.
-        "shalb-tools: the project network does not exist",
+def test_verify_names_a_refused_check_and_failed_traces():
+    refused = dict(failed=True, msg="the datacenter file has 1 problem(s)")
+    traces = dict(results=[
+        dict(network_trace=dict(namespace="acme-prod", failures=["fip admin: the packet was dropped"], unproven=[])),
+        dict(failed=True, msg="no such router", item=dict(organization="acme", name="web")),
+        dict(skipped=True),
+    ])
+    assert datacenter.verify(refused, traces) == [
+        "datacenter: the check run was refused: the datacenter file has 1 problem(s)",
+        "acme-prod: ovn-trace: fip admin: the packet was dropped",
+        "acme-web: the ovn-trace proof failed: no such router",
     ]
 
 
-def test_verify_on_kube_dc_with_nothing_to_change_is_empty():
-    plan = datacenter.plan(kube_dc_example())
-    projects = _kube_dc_diff("projects", [_project("prod"), _project("tools")], [_project("prod"), _project("tools")])
-    checked = datacenter.plannable(plan, projects=projects)
-    assert checked["deferred"] == []
-    same = [_object("prod", "jump")]
-    checks = dict(project=projects, eip=_kube_dc_diff("eips", same, same), fip=_kube_dc_diff("fips", same, same),
-                  binding=_kube_dc_diff("bindings", [], []))
-    assert datacenter.verify(checked, {}, None, checks=checks) == []
-    # A changed project (its gateway, say) is a difference; so is a run that changed without a diff.
-    moved = _kube_dc_diff("projects", [_project("prod"), _project("tools")], [dict(_project("prod"), gateway="10.0.10.254"),
-                                                                              _project("tools")])
-    assert datacenter.verify(checked, {}, checks=dict(checks, project=moved, fip=dict(changed=True, commands=["a", "b"]))) == [
-        "shalb-prod: the project network differs from the file",
-        "fip: the check run would make 2 change(s); run it with diff to see them object by object",
-    ]
-
-
-def test_plannable_defers_the_fips_and_bindings_on_an_eip_still_to_be_created():
-    plan = datacenter.plan(kube_dc_example())
-    projects = _kube_dc_diff("projects", [_project("prod"), _project("tools")], [_project("prod"), _project("tools")])
-    first = datacenter.plannable(plan, projects=projects)
-    # The check run of the EIP task would create postgres (the tcp service's) and jump (the FIP's).
-    eips = _kube_dc_diff("eips", [], [_object("prod", "jump"), _object("prod", "postgres")])
-    second = datacenter.plannable(first, eips=eips)
-    assert second["deferred"] == [] and second["deferred_objects"] == [
-        ["shalb-prod", "binding", "postgres"], ["shalb-prod", "fip", "jump"]]
-    assert second["fips"][0]["fips"] == [] and second["bindings"][0]["bindings"] == [
-        dict(name="shop-frontend", expose_route="https", hostname="shop.example.com", route_port=8080)]
-    assert second["bindings"][1] == plan["bindings"][1] and second["declared_bindings"] == plan["bindings"]
-    # ... and named as the projects form takes them, for the check-mode tasks that ask which exist.
-    assert second["deferred_fips"] == [dict(organization="shalb", project="prod", fips=[dict(name="jump")])]
-    assert second["deferred_bindings"] == [dict(organization="shalb", project="prod", bindings=[dict(name="postgres")])]
-    assert first["deferred_fips"] == first["deferred_bindings"] == []
-    # The EIP pruning task of service_exposure plans the same creations again: counted once.
-    # The deferred FIP existed on another EIP and the exclusive run prunes it: a change, not a removal.
-    results = dict(
-        project=projects,
-        eip=[eips, _kube_dc_diff("eips", [], [_object("prod", "jump"), _object("prod", "postgres")])],
-        fip=_kube_dc_diff("fips", [_object("prod", "jump", eip="old")], []),
-        binding=_kube_dc_diff("bindings", [], [_object("prod", "shop-frontend"), _object("prod", "zz")]),
-    )
-    assert datacenter.summary(second, results)["lines"] == [
-        "shalb-prod:",
-        "  create binding postgres", "  create binding shop-frontend", "  create binding zz", "  create eip jump",
-        "  create eip postgres", "  change fip jump",
-        "5 to create, 1 to change, 0 to remove.",
-    ]
-    # Without exclusive nothing is pruned: the state absent probe on deferred_fips says jump exists.
-    probed = dict(results, fip=[_kube_dc_diff("fips", [_object("prod", "jump", eip="old")], []), _kube_dc_diff("fips", [], [])])
-    assert datacenter.summary(second, probed)["lines"][-2:] == ["  change fip jump", "5 to create, 1 to change, 0 to remove."]
-    # A later call keeps them out, and without results nothing more is left out.
-    assert datacenter.plannable(second)["deferred_objects"] == second["deferred_objects"]
-    assert datacenter.plannable(second)["fips"][0]["fips"] == []
-    assert datacenter.plannable(plan)["deferred_objects"] == []
-    # In verify: the deferred objects are declared and missing.
-    checks = dict(project=projects, eip=eips, fip=_kube_dc_diff("fips", [], []), binding=_kube_dc_diff("bindings", [], []))
-    assert datacenter.verify(second, {}, checks=checks) == [
-        "shalb-prod: binding postgres is declared and missing",
-        "shalb-prod: EIP jump is declared and missing",
-        "shalb-prod: EIP postgres is declared and missing",
-        "shalb-prod: FIP jump is declared and missing",
-    ]
-
-
-def _made(*namespaces):
-    found = []
-    for namespace in namespaces:
-        organization, name = namespace.split("-", 1)
-        found.append(dict(organization=organization, name=name, namespace=namespace, cidr="10.0.0.0/24"))
-    return dict(changed=False, project_networks=found)
-
-
-def test_dropped_adds_the_projects_the_file_no_longer_names_for_removal():
-    plan = datacenter.plan(example())
-    untouched = copy.deepcopy(plan)
-    made = _made("acme-prod", "acme-web", "acme-old", "initech-lab")
-    out = datacenter.dropped(plan, made)
-    assert out["dropped"] == [dict(organization="acme", name="old"), dict(organization="initech", name="lab")]
-    for kind in ("eips", "fips", "bindings"):
-        assert out[kind][:len(plan[kind])] == plan[kind]
-        assert out[kind][len(plan[kind]):] == [{"organization": "acme", "project": "old", kind: []},
-                                               {"organization": "initech", "project": "lab", kind: []}]
-    assert plan == untouched, "the plan itself changed"
-    # A project check mode left out, to be created, is named by the file.
-    deferred = dict(plan, projects=[p for p in plan["projects"] if p["name"] != "web"], deferred=["acme-web"])
-    assert datacenter.dropped(deferred, _made("acme-web"))["dropped"] == []
-    assert datacenter.dropped(plan, _made("acme-prod", "acme-web"))["dropped"] == []
-
-
-def test_summary_and_verify_name_the_dropped_projects():
-    plan = datacenter.dropped(datacenter.plan(example()), _made("acme-prod", "acme-web", "acme-old"))
-    old = dict(namespace="acme-old", organization="acme", project="old")
-    # The check run of the FIP task prunes the old project's FIP; the project task does not run.
-    results = dict(fip=_result("fips", [dict(old, name="vpn")], []), project=[dict(skipped=True)])
-    assert datacenter.summary(plan, results)["lines"] == [
-        "acme-old:", "  remove fip vpn", "  remove project network", "0 to create, 0 to change, 2 to remove.",
-    ]
-    # A real run's project result names it too: it is counted once.
-    removed = _result("projects", [dict(namespace="acme-old", organization="acme", name="old")], [])
-    assert datacenter.summary(plan, dict(project=removed))["totals"] == dict(created=0, changed=0, removed=1)
-    gathered = [dict(network=dict(namespace=ns, exists=True, eips=[dict(name=n) for n in eips], fips=[dict(name=n) for n in fips],
-                                  lb_bindings=[dict(name=n) for n in bindings]))
-                for ns, eips, fips, bindings in (("acme-prod", ["db", "shop"], ["admin", "bastion"], ["shop"]),
-                                                 ("acme-web", [], [], ["http", "metrics"]))]
-    assert datacenter.verify(datacenter.plan(example()), gathered, made=_made("acme-prod", "acme-web", "acme-old")) == [
-        "acme-old: the project network exists and the file does not name it",
-    ]
-    assert datacenter.verify(datacenter.plan(example()), gathered, made=_made("acme-prod", "acme-web")) == []
+def test_unproven_is_not_a_failure_and_is_named():
+    traces = dict(results=[
+        dict(network_trace=dict(namespace="acme-prod", failures=[], unproven=["fip bastion: no workload holds 10.0.0.11"])),
+        dict(network_trace=dict(namespace="acme-web", failures=[], unproven=[])),
+    ])
+    assert datacenter.verify(dict(changes=[]), traces) == []
+    assert datacenter.unproven(traces) == ["acme-prod: fip bastion: no workload holds 10.0.0.11"]
