@@ -13,12 +13,12 @@ export PATH := $(BIN):$(PATH)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test deps system-deps python-deps collection-link sanity pytest changelog-lint docs-lint lab-start lab-stop clean
+.PHONY: demo test deps system-deps python-deps oldest-deps collection-link sanity pytest pytest-oldest changelog-lint docs-lint lab-start lab-stop clean
 
 demo: deps
 	$(BIN)/python tools/demo.py --lab-dir $(LAB_DIR)
 
-test: deps changelog-lint docs-lint sanity pytest
+test: deps changelog-lint docs-lint sanity pytest-oldest pytest
 
 deps: system-deps python-deps collection-link
 
@@ -39,6 +39,16 @@ $(VENV)/.installed: requirements.txt test-requirements.txt
 	$(BIN)/python -m pip install -q -r requirements.txt -r test-requirements.txt
 	@touch $@
 
+# The oldest ansible-core that meta/runtime.yml claims, in a venv of its own, for pytest-oldest.
+OLDEST := .venv-oldest
+oldest-deps: $(OLDEST)/.installed
+
+$(OLDEST)/.installed: tests/oldest-requirements.txt requirements.txt
+	@[ -x $(OLDEST)/bin/python ] || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install -q --upgrade pip
+	cd tests && $(CURDIR)/$(OLDEST)/bin/python -m pip install -q -r oldest-requirements.txt
+	@touch $@
+
 collection-link:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/kubedc
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/kubedc/network
@@ -57,6 +67,10 @@ docs-lint: deps
 pytest: deps
 	$(BIN)/python -m pytest -p no:cacheprovider tests
 
+# The playbook-level tests again, with the ansible-playbook of the oldest ansible-core claimed.
+pytest-oldest: deps oldest-deps
+	KUBEDC_TEST_ANSIBLE_BIN=$(CURDIR)/$(OLDEST)/bin $(BIN)/python -m pytest -p no:cacheprovider -m playbook tests
+
 lab-start: deps
 	$(BIN)/python tools/ovn_lab.py start --dir $(LAB_DIR)
 
@@ -64,4 +78,4 @@ lab-stop:
 	@[ ! -x $(BIN)/python ] || $(BIN)/python tools/ovn_lab.py stop --dir $(LAB_DIR)
 
 clean: lab-stop
-	rm -rf $(VENV) .cache .tmp tests/output
+	rm -rf $(VENV) $(OLDEST) .cache .tmp tests/output

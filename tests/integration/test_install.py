@@ -10,6 +10,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from support import ansible_command
 
@@ -51,3 +54,17 @@ def test_the_built_collection_installs_and_runs_site_by_its_fqcn(lab, tmp_path):
     assert str(installed / "plugins") in run([ansible_command("ansible-doc"), "-F", "-t", "module", "kubedc.network"],
                                              env=env).stdout, "ansible-doc resolves the collection somewhere else"
     assert lab.ovn.dump_nb() == before
+
+
+def test_the_ansible_playbook_under_test_is_one_the_collection_claims():
+    # make test runs the playbook tests twice: with this venv's ansible-core, and with the oldest
+    # claimed (KUBEDC_TEST_ANSIBLE_BIN). Both must be inside requires_ansible, and the second
+    # must really be the oldest, or the claim is untested.
+    out = run([ansible_command(), "--version"]).stdout
+    version = Version(re.search(r"\[core ([0-9.]+)\]", out).group(1))
+    claimed = SpecifierSet(yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"])
+    assert version in claimed, (version, claimed)
+    if os.environ.get("KUBEDC_TEST_ANSIBLE_BIN"):
+        oldest = [line for line in (REPO / "tests" / "oldest-requirements.txt").read_text().splitlines()
+                  if line.startswith("ansible-core")]
+        assert version in SpecifierSet(oldest[0][len("ansible-core"):]), (version, oldest)

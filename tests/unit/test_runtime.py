@@ -6,6 +6,8 @@ import ast
 from pathlib import Path
 
 import yaml
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
 MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
@@ -60,3 +62,23 @@ def test_every_module_documents_itself_fully():
             assert {"summary", "changes", "project_networks", "eips", "fips", "bindings"} <= set(blocks["RETURN"]), name
             continue
         assert base in blocks["RETURN"] or (info and base + "s" in blocks["RETURN"]), name
+
+
+def _core_range(requirements):
+    """The ansible-core specifier of a requirements file."""
+    for line in requirements.read_text().splitlines():
+        if line.startswith("ansible-core"):
+            return SpecifierSet(line[len("ansible-core"):])
+    raise AssertionError("%s names no ansible-core" % requirements)
+
+
+def test_requires_ansible_claims_only_what_ci_tests():
+    # CI runs the playbook tests on the oldest ansible-core (tests/oldest-requirements.txt) and
+    # everything on the newest (test-requirements.txt): the claim is from the first to the end
+    # of the second, no wider.
+    claimed = SpecifierSet(yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"])
+    oldest, newest = _core_range(REPO / "tests" / "oldest-requirements.txt"), _core_range(REPO / "test-requirements.txt")
+    floor = min(Version(s.version) for s in oldest if s.operator == ">=")
+    ceiling = min(Version(s.version) for s in newest if s.operator == "<")
+    assert claimed == SpecifierSet(">=%s,<%s" % (floor, ceiling)), claimed
+    assert "pytest-oldest" in (REPO / "Makefile").read_text().split("\ntest:", 1)[1].split("\n", 1)[0]
