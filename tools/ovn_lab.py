@@ -326,6 +326,27 @@ class OvnLab:
         if survivors:
             raise OvnLabError("could not stop " + ", ".join(survivors))
 
+    def kill_nb(self) -> None:
+        """SIGKILL the NB ovsdb-server, as a crash would: no chance to finish a write."""
+        pid = self._pid("nb") or self._started.get("nb")
+        if pid is None:
+            raise OvnLabError("the NB server of this lab is not running")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        _reap(pid)
+        _wait_gone(pid, self._path("nb.pid"), 5.0)
+        self._started.pop("nb", None)
+        for suffix in (".pid", ".sock", ".ctl"):
+            Path(self._path("nb" + suffix)).unlink(missing_ok=True)
+
+    def restart_nb(self) -> None:
+        """Start the NB ovsdb-server again on the database file it left (after kill_nb)."""
+        if self._pid("nb"):
+            raise OvnLabError("the NB server of this lab is still running")
+        with _adopting_orphans():
+            self._start_daemon("nb", ["ovsdb-server", f"--remote=punix:{self._path('nb.sock')}", self._path("nb.db")])
+        self._wait_ready()
+
     def status(self) -> dict[str, int | None]:
         """Daemon name ("nb", "sb", "northd") -> pid if running, else None."""
         return {name: self._pid(name) for name in DAEMONS}
