@@ -11,7 +11,6 @@ import ovs.poller
 import pytest
 
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import fastrow
-from support import EXT_CLOUD
 
 SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema"
 
@@ -20,8 +19,8 @@ SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema"
 def idl(lab, ext_cloud):
     """An IDL of every NB table, on a lab holding a project with FIPs and a VIP (sets, maps, refs)."""
     lab.run("project_network", dict(organization="acme", name="prod", cidr="10.0.0.0/24"))
-    lab.run("fip", dict(organization="acme", project="prod", fips=[dict(name="a", ip_address="10.0.0.10"),
-                                                                    dict(name="b", ip_address="10.0.0.11")]))
+    fips = [dict(name="a", ip_address="10.0.0.10"), dict(name="b", ip_address="10.0.0.11")]
+    lab.run("fip", dict(organization="acme", project="prod", fips=fips))
     lab.run("lb_binding", dict(organization="acme", project="prod", name="web", port=443,
                                backends=["10.0.0.20:8443", "10.0.0.21:8443"]))
     helper = ovs.db.idl.SchemaHelper(SCHEMA)

@@ -92,8 +92,8 @@ def test_site_through_ansible_runner_as_awx_runs_it(lab, tmp_path):
     result = converge["res"]
     assert result["changed"] is True
     made = [(c["kind"], c["action"]) for c in result["changes"]]
-    assert set(kind for kind, _ in made) == set(KINDS), made
-    assert set(action for _, action in made) == {"create"}, made
+    assert set(kind for kind, action in made) == set(KINDS), made
+    assert set(action for kind, action in made) == {"create"}, made
     assert result["summary"]["totals"] == dict(created=len(made), changed=0, removed=0)
     # The summary task prints the same lines the module returned, as AWX shows them.
     assert first.task_result("Summarize what changed (in check mode, the plan; per object with --diff)")["msg"] == \

@@ -130,7 +130,6 @@ def _edited(edit):
     return file
 
 
-
 def _shape(options):
     """An argument spec without its words: what a file must look like to be accepted."""
     shape = {}

@@ -455,7 +455,7 @@ class NbSession:
             # every router 100 times. The index is rebuilt when the table's size changes (an
             # insert or delete of this transaction); its hits are checked against the rows, and
             # a miss is answered by the scan, so a stale index can cost time but never a row.
-            ((column, value),) = columns.items()
+            column, value = next(iter(columns.items()))
             try:
                 hits = [row for row in self._index(table, column).get(value, ())
                         if row.uuid in rows and getattr(row, column) == value]
