@@ -241,23 +241,32 @@ class _Pass(object):
     def run(self):
         params = self.datacenter.base
         for _name, steps, reported in self.datacenter.stages(self.objects):
+            earlier = len(self.problems)
             for step in steps:
                 try:
                     step.step.validate()
                 except KubedcError as exc:
                     self.problems.append((step.group, exc.msg))
-            if not self.problems:
+            if len(self.problems) == earlier:
                 for step in steps:
                     try:
                         self._plan(step)
                     except KubedcError as exc:
                         self.problems.append((step.group, exc.msg))
-            if self.problems:
-                # Every refusal of this stage is listed; the stages after it depend on it. The run
-                # pass meets one only when something changed since the plan.
+            if len(self.problems) > earlier:
+                # Every refusal of this stage is listed. The run pass meets one only when something
+                # changed since the plan.
                 if not self.check_mode:
-                    raise refused(self.problems, self.datacenter.state)
-                return
+                    # Something changed since the plan (a Service gone, say): the stages before
+                    # this one are applied already, and the message says which.
+                    raise refused(self.problems, self.datacenter.state, applied=self.commands)
+                if self.datacenter.state != "absent":
+                    return  # the stages after it depend on it
+                # A teardown checks every precondition of the file before its first write: the
+                # later stages are planned too, so that the refusal lists their blockers as well.
+                continue
+            if self.problems:
+                continue  # a teardown already refused: plan on, write nothing
             if not reported:
                 hidden = ["{0}: {1}".format(step.group, change.describe()) for step in steps for change in step.step.changes]
                 if hidden and not self.check_mode:

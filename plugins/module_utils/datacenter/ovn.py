@@ -354,8 +354,9 @@ def converge(planned, base, check_mode, state="present", part="all", remove_exte
     return command
 
 
-def refused(problems, state):
-    """One error listing every refusal, grouped by project."""
+def refused(problems, state, applied=None):
+    """One error listing every refusal, grouped by project. ``applied``: what a run that is not
+    one transaction (kube_dc) wrote before it met the refusal, which the message then owns up to."""
     blockers = {}
     for group, text in problems:
         blockers.setdefault(group or "datacenter", []).append(text)
@@ -364,4 +365,9 @@ def refused(problems, state):
         lines.append("{0}:".format(group))
         lines.extend("  " + text for text in blockers[group])
     what = "teardown refused, nothing was removed" if state == "absent" else "the datacenter file was refused, nothing was changed"
-    return DatacenterRefused("{0}; {1} problem(s):\n{2}".format(what, len(problems), "\n".join(lines)), blockers=blockers)
+    if applied:
+        what = "the run stopped on a refusal after it had applied {0} change(s) ({1})".format(len(applied), "; ".join(applied))
+    details = dict(blockers=blockers)
+    if applied:
+        details.update(changed=True, applied=list(applied))
+    return DatacenterRefused("{0}; {1} problem(s):\n{2}".format(what, len(problems), "\n".join(lines)), **details)
