@@ -19,7 +19,6 @@ in docs/performance.md.
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -33,9 +32,7 @@ sys.path[:0] = [str(REPO / "tools"), str(REPO / "tests")]
 
 from ovn_lab import OvnLab  # noqa: E402
 from datacenters import many_projects, object_count  # noqa: E402
-from support import make_collection_importable  # noqa: E402
-
-RECAP = re.compile(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+from support import RECAP, make_collection_importable  # noqa: E402
 
 
 def play(lab, workdir, playbook, *options, changed=None, expect=None):

@@ -9,6 +9,7 @@ its result; ``ModuleFailed`` carries the result of ``fail_json``.
 import importlib
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -215,3 +216,69 @@ def rhythm(lab, module, present, absent, key=None):
     again = lab.run(module, absent)
     assert again["changed"] is False and again["commands"] == []
     return applied
+
+
+RECAP = re.compile(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
+
+
+class PlaybookRun(object):
+    """One finished ansible-playbook run of the datacenter playbooks, read as a user reads it:
+    the recap, the summary task's lines, the diff headers, the failed task's result."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.stdout = proc.stdout
+        recap = RECAP.findall(proc.stdout)
+        self.recap = tuple(int(x) for x in recap[-1]) if recap else None
+        self.changed = self.recap[1] if self.recap else None
+        self.failed = self.recap[3] if self.recap else None
+        self.tail = proc.stdout[-8000:] + proc.stderr[-3000:]
+
+    @property
+    def ok(self):
+        return self.proc.returncode == 0
+
+    @property
+    def summary(self):
+        """The lines of the summary task's message."""
+        block = self.stdout[self.stdout.index("TASK [Summarize what changed"):]
+        return re.findall(r'^\s+"(.*)",?$', block[:block.index("PLAY RECAP")], re.M)
+
+    @property
+    def diff_headers(self):
+        return re.findall(r"^\+\+\+ after: (.*)$", self.stdout, re.M)
+
+    @property
+    def failure(self):
+        """The result of the task that failed, as the default callback prints it."""
+        marker = self.stdout.index("FAILED! => ") + len("FAILED! => ")
+        return json.JSONDecoder().raw_decode(self.stdout[marker:])[0]
+
+    def says(self, text):
+        """Whether the run printed ``text``, wherever Ansible wrapped or quoted it."""
+        return re.sub(r"\s+", " ", text) in re.sub(r"\s+", " ", self.stdout + self.proc.stderr)
+
+
+def synced_nb_idl(remote, tables=None):
+    """A plain ovs IDL of the NB at ``remote`` (``tables``, or all of them), synced once: for the
+    tests that write or read rows beside the modules, as another client would."""
+    import time
+
+    import ovs.db.idl
+    import ovs.poller
+
+    helper = ovs.db.idl.SchemaHelper("/usr/share/ovn/ovn-nb.ovsschema")
+    if tables is None:
+        helper.register_all()
+    for table in tables or ():
+        helper.register_table(table)
+    idl = ovs.db.idl.Idl(remote, helper)
+    deadline = time.monotonic() + 10
+    while not idl.has_ever_connected():
+        idl.run()
+        poller = ovs.poller.Poller()
+        idl.wait(poller)
+        poller.timer_wait(100)
+        poller.block()
+        assert time.monotonic() < deadline, "the NB at %s did not answer" % remote
+    return idl

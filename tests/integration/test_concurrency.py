@@ -11,28 +11,12 @@ import time
 from pathlib import Path
 
 import ovs.db.idl
-import ovs.poller
 
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import ipam
-from support import EXT_CLOUD
+from support import EXT_CLOUD, synced_nb_idl
 from ansible_collections.kubedc.network.plugins.module_utils.ovn.engine import Existing, TxnContext
 
 TESTS = Path(__file__).resolve().parents[1]
-
-
-def _synced_idl(remote):
-    helper = ovs.db.idl.SchemaHelper("/usr/share/ovn/ovn-nb.ovsschema")
-    helper.register_table("Logical_Switch")
-    idl = ovs.db.idl.Idl(remote, helper)
-    deadline = time.monotonic() + 10
-    while not idl.has_ever_connected():
-        idl.run()
-        poller = ovs.poller.Poller()
-        idl.wait(poller)
-        poller.timer_wait(100)
-        poller.block()
-        assert time.monotonic() < deadline
-    return idl
 
 
 def _allocate(idl, owner):
@@ -45,7 +29,7 @@ def _allocate(idl, owner):
 
 
 def test_a_stale_allocation_is_retried_not_duplicated(lab, ext_cloud):
-    first, second = _synced_idl(lab.nb["ovn_nb_connection"]), _synced_idl(lab.nb["ovn_nb_connection"])
+    first, second = synced_nb_idl(lab.nb["ovn_nb_connection"], ["Logical_Switch"]), synced_nb_idl(lab.nb["ovn_nb_connection"], ["Logical_Switch"])
     try:
         status, address = _allocate(first, "test/first")
         assert (status, address) == (ovs.db.idl.Transaction.SUCCESS, "100.65.0.100")

@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support import UPSTREAM_MAC, ansible_command
+from support import UPSTREAM_MAC, PlaybookRun, ansible_command
 
 pytestmark = pytest.mark.playbook
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "datacenter.yml"
 INVENTORY = REPO / "tests" / "integration" / "files" / "inventory.yml"
-RECAP = re.compile(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 # Every object of examples/datacenter.yml, in the order the summary lists them.
 EVERYTHING = [
@@ -76,8 +75,7 @@ class Site(object):
             [ansible_command(), "-i", str(INVENTORY), "-e", "@" + str(self.file), str(REPO / "playbooks" / playbook), *options],
             env=env, capture_output=True, text=True, timeout=600, check=False,
         )
-        recap = RECAP.findall(proc.stdout)
-        return Run(proc, tuple(int(x) for x in recap[-1]) if recap else None)
+        return PlaybookRun(proc)
 
     def converge(self, *options, changed=None):
         run = self.play("site.yml", *options)
@@ -85,34 +83,6 @@ class Site(object):
         if changed is not None:
             assert (run.changed > 0) is changed, run.tail
         return run
-
-
-class Run(object):
-    def __init__(self, proc, recap):
-        self.proc = proc
-        self.stdout = proc.stdout
-        self.recap = recap
-        self.changed = recap[1] if recap else None
-        self.failed = recap[3] if recap else None
-        self.tail = proc.stdout[-6000:] + proc.stderr[-3000:]
-
-    @property
-    def ok(self):
-        return self.proc.returncode == 0
-
-    @property
-    def summary(self):
-        """The lines of the summary task's message."""
-        block = self.stdout[self.stdout.index("TASK [Summarize what changed"):]
-        return re.findall(r'^\s+"(.*)",?$', block[:block.index("PLAY RECAP")], re.M)
-
-    @property
-    def diff_headers(self):
-        return re.findall(r"^\+\+\+ after: (.*)$", self.stdout, re.M)
-
-    def says(self, text):
-        """Whether the run printed ``text``, wherever Ansible wrapped or quoted it."""
-        return re.sub(r"\s+", " ", text) in re.sub(r"\s+", " ", self.stdout + self.proc.stderr)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ if the killed run's commit stood) and a third run changes nothing.
 
 import json
 import os
-import re
 import socket
 import subprocess
 import tempfile
@@ -30,14 +29,13 @@ import pytest
 
 from datacenters import many_projects, object_count
 from ovn_lab import OvnLab
-from support import ansible_command
+from support import RECAP, ansible_command
 
 pytestmark = pytest.mark.playbook
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "tests" / "integration" / "files" / "inventory.yml"
 PROJECTS = 100
-RECAP = re.compile(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 
 def _messages(buffer):

@@ -19,7 +19,6 @@ What issue 14 asks of kube_dc, each with exact plan lines and exact object lists
   project; after detaching them, a teardown leaves no object of ours.
 """
 
-import json
 import os
 import re
 import subprocess
@@ -30,13 +29,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support import ansible_command
+from support import PlaybookRun, ansible_command
 
 pytestmark = pytest.mark.playbook
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "tests" / "integration" / "files" / "inventory.yml"
-RECAP = re.compile(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 MARK_KEY = "kubedc.network/managed-by"
 MARK = "kubedc.network"
 PREFIX = "service.nlb.kube-dc.com/"
@@ -137,8 +135,7 @@ class Site(object):
             [ansible_command(), "-i", str(INVENTORY), "-e", "@" + str(self.file), str(REPO / "playbooks" / playbook), *options],
             env=env, capture_output=True, text=True, timeout=900, check=False,
         )
-        recap = RECAP.findall(proc.stdout)
-        return Run(proc, tuple(int(x) for x in recap[-1]) if recap else None)
+        return PlaybookRun(proc)
 
     def converge(self, *options, changed=None):
         run = self.play("site.yml", *options)
@@ -146,39 +143,6 @@ class Site(object):
         if changed is not None:
             assert (run.changed > 0) is changed, run.tail
         return run
-
-
-class Run(object):
-    def __init__(self, proc, recap):
-        self.proc = proc
-        self.stdout = proc.stdout
-        self.recap = recap
-        self.changed = recap[1] if recap else None
-        self.failed = recap[3] if recap else None
-        self.tail = proc.stdout[-8000:] + proc.stderr[-3000:]
-
-    @property
-    def ok(self):
-        return self.proc.returncode == 0
-
-    @property
-    def summary(self):
-        """The lines of the summary task's message."""
-        block = self.stdout[self.stdout.index("TASK [Summarize what changed"):]
-        return re.findall(r'^\s+"(.*)",?$', block[:block.index("PLAY RECAP")], re.M)
-
-    @property
-    def diff_headers(self):
-        return re.findall(r"^\+\+\+ after: (.*)$", self.stdout, re.M)
-
-    @property
-    def failure(self):
-        """The result of the task that failed, as the default callback prints it."""
-        marker = self.stdout.index("FAILED! => ") + len("FAILED! => ")
-        return json.JSONDecoder().raw_decode(self.stdout[marker:])[0]
-
-    def says(self, text):
-        return re.sub(r"\s+", " ", text) in re.sub(r"\s+", " ", self.stdout + self.proc.stderr)
 
 
 @pytest.fixture
@@ -486,6 +450,20 @@ def test_converge_rerun_prune_verify_and_teardown_on_kube_dc(site, kube):
     assert names(kube, "fips") == ["acme-prod/bastion"]
     fip = custom(kube).get_namespaced_custom_object(GROUP, VERSION, "acme-prod", "fips", "bastion")
     assert fip["status"]["ready"] is True and fip["metadata"]["labels"] == {MARK_KEY: MARK}
+
+    # A binding annotates a Service its workload owner makes, it never makes one: with the namespace
+    # there and the Services not yet, the file is refused in the plan, before any write (the EIP the
+    # plan puts before the bindings included), every binding named by where the file has it.
+    site.write(datacenter())
+    before = state(kube)
+    for options in (("--check", "--diff"), ()):
+        refused = site.play("site.yml", *options)
+        assert not refused.ok and refused.failure["blockers"] == {"acme-prod": [
+            "organizations[0].projects[0] (acme-prod): bindings[{0}] ({1}): service: '{1}' is not a Service in namespace "
+            "acme-prod: lb_binding annotates an existing Service of type LoadBalancer, create it first".format(index, name)
+            for index, name in enumerate(("shop-frontend", "db", "metrics"))]}, refused.tail
+        assert refused.failure["msg"].startswith("the datacenter file was refused, nothing was changed; 3 problem(s)"), refused.tail
+        assert state(kube) == before, "a refused file changed something"
 
     core = make_services(kube)
     # A Service bound by hand: the file does not name it, and pruning must leave it alone.

@@ -4,15 +4,11 @@
 for untouched rows, and - through the library's path - for columns a transaction writes,
 mutates or inserts."""
 
-import time
-
 import ovs.db.idl
-import ovs.poller
 import pytest
 
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import fastrow
-
-SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema"
+from support import synced_nb_idl
 
 
 @pytest.fixture
@@ -23,17 +19,7 @@ def idl(lab, ext_cloud):
     lab.run("fip", dict(organization="acme", project="prod", fips=fips))
     lab.run("lb_binding", dict(organization="acme", project="prod", name="web", port=443,
                                backends=["10.0.0.20:8443", "10.0.0.21:8443"]))
-    helper = ovs.db.idl.SchemaHelper(SCHEMA)
-    helper.register_all()
-    found = ovs.db.idl.Idl(lab.ovn.nb_remote, helper)
-    deadline = time.monotonic() + 10
-    while not found.has_ever_connected():
-        found.run()
-        poller = ovs.poller.Poller()
-        found.wait(poller)
-        poller.timer_wait(100)
-        poller.block()
-        assert time.monotonic() < deadline
+    found = synced_nb_idl(lab.ovn.nb_remote)
     yield found
     found.close()
     fastrow.uninstall(ovs.db.idl)
