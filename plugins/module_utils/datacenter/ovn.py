@@ -270,7 +270,9 @@ class DatacenterCommand(engine.PlanCommand):
                 # Every refusal of this kind is listed; the kinds after it depend on it.
                 return
             for entry, have, before, plan, owners in applied:
-                after = entry.resource.outcome(entry.want, have, plan, context.values)
+                # Nothing planned leaves the object as it was read (the idempotent re-run of a
+                # large file plans nothing for most entries).
+                after = entry.resource.outcome(entry.want, have, plan, context.values) if plan.ops else before
                 if stage.reported:
                     self._record(entry, before, after, plan, owners)
                     self.commands.extend(plan.describe())

@@ -192,6 +192,38 @@ class NbScope:
         return merged
 
 
+def _followed_rows(idl, followed):
+    """The rows of the IDL that match any of the ``(table, clause)`` pairs.
+
+    A file of many projects follows a clause or two per project and table (a router by
+    its name, say): the equality clauses on one column are checked as one set, so that
+    each row is read once rather than once per clause."""
+    by_table = {}
+    for table, clause in followed:
+        by_table.setdefault(table, []).append(clause)
+    found = []
+    for table, clauses in sorted(by_table.items()):
+        equal = {}  # column -> the scalar values it may equal
+        others = []
+        for clause in clauses:
+            column, function, value = clause
+            if function == "==" and isinstance(value, (str, int, float)):
+                equal.setdefault(column, set()).add(value)
+            else:
+                others.append(clause)
+        for row in idl.tables[table].rows.values():
+            if any(_scalar_in(getattr(row, column), values) for column, values in equal.items()) or any(
+                _clause_matches(row, clause) for clause in others
+            ):
+                found.append(row)
+    return found
+
+
+def _scalar_in(current, values):
+    # A set or map column never equals a scalar (and cannot be looked up in a set).
+    return not isinstance(current, (list, dict)) and current in values
+
+
 def _clause_matches(row, clause):
     """Evaluate, in Python, the clause forms NbScope builds."""
     column, function, value = clause
@@ -382,12 +414,7 @@ def ref_uuids(row, column):
 def _select_children(idl, scope, sync, remote, deadline):
     """Follow reference columns from selected rows until no new child appears."""
     wanted = dict((table, set()) for table in scope.tables)
-    frontier = [
-        row
-        for table, clause in scope.followed
-        for row in idl.tables[table].rows.values()
-        if _clause_matches(row, clause)
-    ]
+    frontier = _followed_rows(idl, scope.followed)
     while frontier:
         added = dict((table, set()) for table in scope.tables)
         for row in frontier:

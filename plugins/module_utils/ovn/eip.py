@@ -88,7 +88,7 @@ class EipProject(object):
         """The names of every EIP of the project: every owner of an address of this project's kind."""
         found = set()
         for _row, pool in self.catalog.values():
-            found.update(owner[len(self.prefix):] for owner in pool.owners() if owner.startswith(self.prefix))
+            found.update(owner[len(self.prefix):] for owner in pool.owners_starting(self.prefix))
         return found
 
     def users(self, address):

@@ -16,10 +16,29 @@ on its idempotent re-run those rebuilds were most of the plan's time.
 
 ``install`` puts a ``__getattr__`` in front of the library's: for a column the row has no
 change, insert or remove pending for, it converts the stored datum to Python once, which is
-what the library's own path returns (tests/unit/test_fastrow.py holds them equal); anything
+what the library's own path returns (tests/integration/test_fastrow.py holds them equal); anything
 else - a column written or mutated in this transaction, a row of a fresh insert, an unknown
 name - goes to the library's code unchanged.
+
+The conversion itself (``Datum.to_python``) asks ``uuid_to_row`` about every key and value,
+which for a column without references hands the atom back: ``_to_python`` takes the atoms'
+values directly there, and leaves columns that reference rows to the library.
 """
+
+
+def _to_python(datum, uuid_to_row):
+    column_type = datum.type
+    if column_type.key.ref_table_name or (column_type.value is not None and column_type.value.ref_table_name):
+        return datum.to_python(uuid_to_row)
+    values = datum.values
+    if column_type.is_scalar():
+        if len(values) == 1:
+            for atom in values:
+                return atom.value
+        return column_type.key.default()
+    if column_type.is_map():
+        return dict((key.value, value.value) for key, value in values.items())
+    return sorted(set(atom.value for atom in values))
 
 
 def _fast(original):
@@ -30,7 +49,7 @@ def _fast(original):
             if not mutations or not (column_name in mutations.get("_inserts", ()) or column_name in mutations.get("_removes", ())):
                 datum = stored.get(column_name)
                 if datum is not None:
-                    return datum.to_python(self._uuid_to_row)
+                    return _to_python(datum, self._uuid_to_row)
         return original(self, column_name)
 
     __getattr__.original = original

@@ -169,7 +169,7 @@ class FipProject(object):
         prefix = fip_owner(self.names.namespace + "/")
         found = set(self.nat_of) | set(self.policy_of)
         for _row, pool in self.catalog.values():
-            found.update(owner[len(KIND) + 1:] for owner in pool.owners() if owner.startswith(prefix))
+            found.update(owner[len(KIND) + 1:] for owner in pool.owners_starting(prefix))
         return found
 
     def auto(self, obj):

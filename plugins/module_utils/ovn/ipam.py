@@ -21,6 +21,8 @@ plan on fresh data, and the address is picked again. No address can be given
 twice and none is lost.
 """
 
+import bisect
+
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     Conflict,
     InvalidInput,
@@ -78,6 +80,7 @@ class Pool:
         self.allocations = allocations  # address (str) -> owner (str)
         self._unusable = None
         self._by_owner = None
+        self._sorted_owners = None
 
     @classmethod
     def from_external_ids(cls, name, ids):
@@ -122,6 +125,23 @@ class Pool:
         """Every owner holding an address here."""
         self.addresses_of(None)
         return set(self._by_owner)
+
+    def owners_starting(self, prefix):
+        """The owners whose name starts with ``prefix`` (one project's EIPs, say).
+
+        A plan asks once per project; scanning every owner each time would make a
+        file of many projects cost their square, so the owners are sorted once and
+        the ones with the prefix found by bisection (they sit side by side)."""
+        if self._sorted_owners is None:
+            self.addresses_of(None)
+            self._sorted_owners = sorted(self._by_owner)
+        owners = self._sorted_owners
+        found = []
+        index = bisect.bisect_left(owners, prefix)
+        while index < len(owners) and owners[index].startswith(prefix):
+            found.append(owners[index])
+            index += 1
+        return found
 
     def picker(self):
         return Picker(self)

@@ -117,7 +117,6 @@ class LbState(object):
                 if key.startswith(BINDING_KEY_PREFIX):
                     self.bindings.setdefault(key[len(BINDING_KEY_PREFIX):], (lb, vip))
         self._addresses = {}
-        self._eip_at = None
 
     def binding(self, name):
         """(load balancer row, vip) this binding holds now, or (None, None)."""
@@ -138,13 +137,14 @@ class LbState(object):
 
     def eip_at(self, address):
         """The EIP name whose address this is, or default-gw."""
-        if self._eip_at is None:
-            self._eip_at = {}
-            for _network, (_row, pool) in sorted(self.catalog.items()):
-                for held, owner in pool.allocations.items():
-                    if owner.startswith(EIP_KIND + "/"):
-                        self._eip_at[held] = owner.rsplit("/", 1)[1]
-        return self._eip_at.get(address, DEFAULT_GATEWAY)
+        # Looked up in each pool, not indexed per project: a file of many projects would
+        # index every pool once per project.
+        found = DEFAULT_GATEWAY
+        for _network, (_row, pool) in sorted(self.catalog.items()):
+            owner = pool.allocations.get(address)
+            if owner is not None and owner.startswith(EIP_KIND + "/"):
+                found = owner.rsplit("/", 1)[1]
+        return found
 
 
 class _Surroundings(object):
