@@ -208,6 +208,16 @@ options:
         something the file does not name still holds an address in one.
     type: bool
     default: true
+  return_objects:
+    description:
+      - Also return every object of the file as the run leaves it, changed or not, in RV(external_networks),
+        RV(project_networks), RV(eips), RV(fips) and RV(bindings).
+      - Left out, the result holds what the run changed (RV(summary), and RV(changes) with each object before
+        and after). On a file of many projects the full views are most of the result's size, which
+        Ansible carries back on every run and AWX stores with the job's events; the C(*_info) modules
+        read them on demand.
+    type: bool
+    default: false
   wait_timeout:
     description:
       - On platform V(kube_dc), how many seconds to wait for each kind's objects to be ready (or gone)
@@ -347,27 +357,27 @@ changes:
       type: str
 external_networks:
   description: The external networks as the run leaves them (platform V(ovn)), as M(kubedc.network.external_network) returns one.
-  returned: success
+  returned: success, when O(return_objects=true)
   type: list
   elements: dict
 project_networks:
   description: The project networks as the run leaves them, as M(kubedc.network.project_network) returns one.
-  returned: success
+  returned: success, when O(return_objects=true)
   type: list
   elements: dict
 eips:
   description: Every project's EIPs as the run leaves them, as M(kubedc.network.eip) returns them.
-  returned: success
+  returned: success, when O(return_objects=true)
   type: list
   elements: dict
 fips:
   description: Every project's FIPs as the run leaves them, as M(kubedc.network.fip) returns them.
-  returned: success
+  returned: success, when O(return_objects=true)
   type: list
   elements: dict
 bindings:
   description: Every project's load balancer bindings as the run leaves them, as M(kubedc.network.lb_binding) returns them.
-  returned: success
+  returned: success, when O(return_objects=true)
   type: list
   elements: dict
 blockers:
@@ -398,6 +408,7 @@ class DatacenterModule(KubedcModule):
         state=dict(type="str", choices=["present", "absent"], default="present"),
         part=dict(type="str", choices=["all", "foundations", "exposures"], default="all"),
         remove_external_networks=dict(type="bool", default=True),
+        return_objects=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
         wait_sleep=dict(type="float", default=2.0),
     )

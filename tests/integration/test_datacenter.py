@@ -334,3 +334,22 @@ def test_a_copy_of_the_file_with_projects_reordered_plans_nothing(site, lab):
     reordered["kubedc_datacenter"]["external_networks"].reverse()
     site.write(reordered)
     assert site.converge("--check", "--diff", changed=False).summary == ["0 to create, 0 to change, 0 to remove."]
+
+
+def test_the_objects_of_the_file_come_back_only_when_asked(lab):
+    """By default a run returns what it changed; with return_objects every object as it leaves it,
+    the same views the per-kind modules return."""
+    file = example()["kubedc_datacenter"]
+    made = lab.run("datacenter", dict(datacenter=file))
+    assert made["changed"] is True and made["summary"]["totals"]["created"] == 11
+    assert not set(made) & {"external_networks", "project_networks", "eips", "fips", "bindings"}
+    assert [c["after"]["name"] for c in made["changes"] if c["kind"] == "external network"] == ["ext-cloud", "ext-public"]
+    again = lab.run("datacenter", dict(datacenter=file, return_objects=True))
+    assert again["changed"] is False and again["changes"] == []
+    assert [n["name"] for n in again["external_networks"]] == ["ext-cloud", "ext-public"]
+    assert [p["namespace"] for p in again["project_networks"]] == ["acme-prod", "acme-web"]
+    assert [(f["namespace"], f["name"]) for f in again["fips"]] == [("acme-prod", "admin"), ("acme-prod", "bastion")]
+    fips = lab.run("fip", dict(organization="acme", project="prod", fips=file["organizations"][0]["projects"][0]["fips"]),
+                   check=True)
+    assert [f for f in again["fips"] if f["name"] == "admin"] == fips["fips"]
+    assert len(again["eips"]) == 2 and len(again["bindings"]) == 3

@@ -57,18 +57,19 @@ def converge(params, check_mode, diff_mode):
             raise KubedcError(missing_required_lib("ovsdbapp"), exception=str(connection.OVSDBAPP_IMPORT_ERROR))
         done = ovn.converge(planned, base, check_mode, state=state, part=part,
                             remove_external_networks=params.get("remove_external_networks", True))
-    return result(done, check_mode, diff_mode)
+    return result(done, check_mode, diff_mode, objects=params.get("return_objects", False))
 
 
-def result(done, check_mode, diff_mode):
-    """The module result of an engine's run (``ledger``, ``commands``, ``views``)."""
+def result(done, check_mode, diff_mode, objects=False):
+    """The module result of an engine's run (``ledger``, ``commands``, ``views``); with
+    ``objects``, the views of every object of the file as well."""
     out = dict(
         changed=bool(done.commands),
         commands=list(done.commands),
         summary=done.ledger.summary(check_mode),
         changes=done.ledger.changes(),
     )
-    for kind, key in VIEW_KEYS:
+    for kind, key in VIEW_KEYS if objects else ():
         views = done.views.get(kind, {})
         out[key] = [views[found] for found in sorted(views, key=lambda k: (k[0], k[1] or "")) if views[found]]
     if diff_mode:
