@@ -252,10 +252,12 @@ class ExternalNetwork(OvnResource):
                 field="gateway",
                 value=str(want["gateway"]),
             )
+        reserved, gateway = want["reserved"], str(want["gateway"])
+        # An empty reserved set is the common case: then no address need be parsed for the test.
         clash = sorted(
             (addr, owner)
             for addr, owner in pool.allocations.items()
-            if addr in want["reserved"] or addr == str(want["gateway"])
+            if addr == gateway or (reserved and addr in reserved)
         )
         if clash:
             raise Conflict(

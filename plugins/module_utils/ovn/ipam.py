@@ -71,13 +71,17 @@ def parse_ranges(text):
 class Pool:
     """The addresses of one external network and who holds them."""
 
-    def __init__(self, name, network_type, cidr, gateway, reserved, allocations):
+    def __init__(self, name, network_type, cidr, gateway, reserved, allocations, gateway_chassis=()):
         self.name = name
         self.network_type = network_type
         self.cidr = cidr
         self.gateway = gateway
         self.reserved = reserved
         self.allocations = allocations  # address (str) -> owner (str)
+        # The chassis a project's gateway port runs on when its file names none. Kept here so
+        # that planning many projects does not read the switch's external_ids, which hold
+        # every allocation, once per project.
+        self.gateway_chassis = list(gateway_chassis)
         self._unusable = None
         self._by_owner = None
         self._sorted_owners = None
@@ -96,6 +100,7 @@ class Pool:
             gateway=netaddr.IPAddress(ids[GATEWAY_KEY]),
             reserved=parse_ranges(ids.get(RESERVED_KEY)),
             allocations=allocations,
+            gateway_chassis=[c for c in ids.get(GATEWAY_CHASSIS_KEY, "").split(",") if c],
         )
 
     @property

@@ -325,9 +325,7 @@ class ProjectNetwork(OvnResource):
         self._check_present(want, have, network)
         switch_row, pool = have.catalog[network]
         external_ref = Existing("Logical_Switch", switch_row)
-        chassis = want["gateway_chassis"] or [
-            c for c in switch_row.external_ids.get(ipam.GATEWAY_CHASSIS_KEY, "").split(",") if c
-        ]
+        chassis = want["gateway_chassis"] or list(pool.gateway_chassis)
         if not chassis:
             raise InvalidInput(
                 "gateway_chassis",
@@ -603,9 +601,7 @@ class ProjectNetwork(OvnResource):
                 address = values.get(op.slot, op.address.preview)
         if address is None:
             address = have.addresses.get(network, [None])[0]
-        chassis = want["gateway_chassis"] or [
-            c for c in have.catalog[network][0].external_ids.get(ipam.GATEWAY_CHASSIS_KEY, "").split(",") if c
-        ]
+        chassis = want["gateway_chassis"] or list(have.catalog[network][1].gateway_chassis)
         return self._view(
             names,
             cidr=str(want["cidr"]),
