@@ -22,13 +22,18 @@ test: deps changelog-lint docs-lint sanity pytest-oldest pytest
 
 deps: system-deps python-deps collection-link
 
-# Debian's ovn-central gives ovsdb-server, ovn-northd, ovn-nbctl and ovn-trace.
+# Debian's ovn-central gives ovsdb-server, ovn-northd, ovn-nbctl and ovn-trace. The lab's
+# datapath mode (real packets, docs/datapath.md) adds Open vSwitch's userspace datapath
+# (openvswitch-switch), ovn-controller (ovn-host) and the tools it runs in the namespaces; their
+# system services are not used: the lab runs its own daemons with their own paths.
+SYSTEM_PACKAGES := ovn-central python3-venv shellcheck openvswitch-switch ovn-host tcpdump ethtool iputils-ping iproute2
+SYSTEM_TOOLS := ovn-northd ovn-trace shellcheck ovs-vswitchd ovn-controller tcpdump ethtool ping ip
 system-deps:
-	@if ! command -v ovn-northd >/dev/null || ! command -v ovn-trace >/dev/null || ! command -v shellcheck >/dev/null \
-	    || ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
-	  echo "installing ovn-central, python3-venv and shellcheck with apt-get"; \
+	@missing=; for tool in $(SYSTEM_TOOLS); do PATH=$$PATH:/usr/sbin:/sbin command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ] || ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
+	  echo "installing $(SYSTEM_PACKAGES) with apt-get (missing:$${missing:- python3-venv})"; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ovn-central python3-venv shellcheck >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 
 python-deps: $(VENV)/.installed

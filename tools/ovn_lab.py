@@ -4,9 +4,19 @@
 
 ``OvnLab(directory)`` runs an NB ovsdb-server, an SB ovsdb-server and
 ovn-northd, all detached, with every socket, pidfile, log and database inside
-``directory``.  No ovn-controller runs, so nothing is programmed into a
+``directory``.  By default no ovn-controller runs, so nothing is programmed into a
 datapath: the lab is for checking what lands in the databases and, through
 ``ovn-trace``, what the logical flows that northd computed would do to a packet.
+
+Its datapath mode (``OvnLab.start_datapath()``, class ``Datapath``) adds real
+packets: Open vSwitch's userspace datapath and an ovn-controller bound to the
+lab's SB as one chassis, workloads on logical switch ports and an outside host
+on each external network as network namespaces (docs/datapath.md).  It needs
+root, and installs its packages with apt-get where they are missing::
+
+    python tools/ovn_lab.py datapath --dir /tmp/lab --chassis chassis-1
+    python tools/ovn_lab.py attach --dir /tmp/lab vm1 --serve 22
+    python tools/ovn_lab.py outside --dir /tmp/lab ext-cloud 100.65.0.1/16
 
 Running the lab takes the standard library only, so that it runs from a bare
 checkout; reading a trace takes the collection's own ovn-trace parser
@@ -230,6 +240,8 @@ class OvnLab:
         # Pids this object started: a daemon that died on its own may have
         # removed its pidfile, yet still wait for us to reap it.
         self._started: dict[str, int] = {}
+        # The datapath mode started by start_datapath(), if any.
+        self._datapath: Datapath | None = None
         sockets = [self._path(f"{name}.ctl") for name in DAEMONS] + [self._path("nb.sock"), self._path("sb.sock")]
         longest = max(sockets, key=lambda p: len(os.fsencode(p)))
         if len(os.fsencode(longest)) > MAX_SOCKET_PATH:
@@ -302,6 +314,15 @@ class OvnLab:
         Safe to call twice, on a lab that never started, or after a start()
         that failed half-way.  Raises only if a process survives SIGKILL.
         """
+        # The datapath mode first (if it ever ran here): its ovn-controller is a client of
+        # the SB about to go, and its namespaces must not outlive the lab.
+        datapath, self._datapath = self._datapath or Datapath(self), None
+        try:
+            datapath.stop()
+        except OvnLabError as exc:
+            datapath_error: OvnLabError | None = exc
+        else:
+            datapath_error = None
         survivors = []
         for name in reversed(DAEMONS):
             started = self._started.pop(name, None)
@@ -325,6 +346,15 @@ class OvnLab:
                     Path(self._path(name + suffix)).unlink(missing_ok=True)
         if survivors:
             raise OvnLabError("could not stop " + ", ".join(survivors))
+        if datapath_error is not None:
+            raise datapath_error
+
+    def start_datapath(self, chassis: str = "chassis-1") -> Datapath:
+        """Start the datapath mode on this running lab (see Datapath): an OVS userspace
+        datapath and ovn-controller as chassis ``chassis``.  stop() stops it too."""
+        datapath = Datapath(self, chassis)
+        self._datapath = datapath
+        return datapath.start()
 
     def kill_nb(self) -> None:
         """SIGKILL the NB ovsdb-server, as a crash would: no chance to finish a write."""
@@ -558,6 +588,672 @@ class OvnLab:
         return TraceResult.parse(datapath, microflow, proc.stdout, proc.stderr, lb_dst)
 
 
+# ------------------------------------------------------------------ datapath mode
+#
+# ovn-trace reads the logical flows; it does not show that a packet arrives.  In datapath mode
+# the lab also runs Open vSwitch's userspace (netdev) datapath and an ovn-controller bound to
+# the lab's SB, as one chassis that hosts the gateway ports, so that real packets flow between
+# network namespaces: workloads on project switch ports and an outside host on each external
+# network.  Facts this rests on (see docs/datapath.md):
+#
+# * no kernel datapath here, so every bridge is datapath_type=netdev and ovn-controller is told
+#   to keep br-int that way (external_ids:ovn-bridge-datapath-type);
+# * ovs-vswitchd and ovn-controller run inside a network namespace of the lab's own, so the
+#   bridges' tap devices and the veth ends never appear in the root namespace, and nothing gets
+#   an address there;
+# * userspace conntrack drops TCP whose checksum a veth left to offload (ping still works, so
+#   ping alone hides it): tx offload is turned off on both ends of every veth;
+# * a name lookup inside a namespace stalls for seconds, so each namespace gets a resolv.conf
+#   that points at its own loopback (/etc/netns/<ns>/resolv.conf, removed on stop) and every
+#   tool runs with numeric output.
+
+DATAPATH_TOOLS: dict[str, str] = {
+    "ovsdb-server": "openvswitch-switch",
+    "ovs-vswitchd": "openvswitch-switch",
+    "ovs-vsctl": "openvswitch-switch",
+    "ovn-controller": "ovn-host",
+    "ip": "iproute2",
+    "ethtool": "ethtool",
+    "ping": "iputils-ping",
+    "tcpdump": "tcpdump",
+}
+OVS_SCHEMA = Path("/usr/share/openvswitch/vswitch.ovsschema")
+NETNS_DIR = Path("/run/netns")
+NETNS_ETC = Path("/etc/netns")
+LAB_NET = Path(__file__).resolve().parent / "lab_net.py"
+# Datapath daemons in start order; stop walks it backwards (servers of the namespaces first).
+DATAPATH_DAEMONS = ("ovs", "vswitchd", "controller")
+# What the outside hosts answer as: the upstream gateway MAC the ovn-trace tests record with
+# learn_mac (tests/support.py UPSTREAM_MAC), so a trace and the real datapath agree on it, and
+# an internet address behind the gateway, off every external network's subnet.
+DEFAULT_UPSTREAM_MAC = "0a:ff:00:00:00:01"
+DEFAULT_INTERNET_ADDRESS = "203.0.113.9"
+# Linux interface names have at most 15 bytes.
+IFNAMSIZ = 15
+
+
+class DatapathUnavailable(OvnLabError):
+    """This machine cannot run the lab's datapath mode; the message says why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """A namespace holding a logical switch port's MAC and address, as a VM would."""
+
+    namespace: str
+    port: str
+    mac: str
+    ip: str
+    prefixlen: int
+    gateway: str
+    # The veth end on br-int, in the switch namespace.
+    device: str
+
+
+@dataclasses.dataclass(frozen=True)
+class OutsideHost:
+    """A namespace on an external network's physical network: its upstream gateway (it holds
+    the network's gateway address) and an internet host behind it (``internet``)."""
+
+    namespace: str
+    switch: str
+    network_name: str
+    ip: str
+    prefixlen: int
+    mac: str
+    internet: tuple[str, ...]
+    vlan: int | None
+    bridge: str
+    device: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """What a ``lab_net.py serve`` server said to one connection."""
+
+    name: str
+    peer_ip: str
+    peer_port: int
+    local_ip: str
+    local_port: int
+
+    @classmethod
+    def parse(cls, line: str) -> Answer:
+        try:
+            name, peer, local = line.split()
+            peer_ip, peer_port = peer.rsplit(":", 1)
+            local_ip, local_port = local.rsplit(":", 1)
+            return cls(name, peer_ip, int(peer_port), local_ip, int(local_port))
+        except ValueError:
+            raise OvnLabError(f"not a lab_net answer: {line!r}") from None
+
+
+def _tool_path() -> str:
+    """PATH plus the sbin directories, where Debian puts ip, ethtool and ovs-vswitchd."""
+    return os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
+
+
+def missing_datapath_packages() -> list[str]:
+    """Debian packages of the datapath mode whose tools are not installed."""
+    import shutil
+
+    missing = {package for tool, package in DATAPATH_TOOLS.items() if shutil.which(tool, path=_tool_path()) is None}
+    if not OVS_SCHEMA.exists():
+        missing.add("openvswitch-switch")
+    return sorted(missing)
+
+
+def datapath_unavailable_reason() -> str | None:
+    """Why this machine cannot run the datapath mode, before anything is installed or
+    started; None if it may (start() still finds out for sure)."""
+    import shutil
+
+    if not sys.platform.startswith("linux"):
+        return "the datapath mode needs Linux network namespaces"
+    if os.geteuid() != 0:
+        return "the datapath mode needs root: it creates network namespaces and veth pairs"
+    if missing_datapath_packages() and not shutil.which("apt-get", path=_tool_path()):
+        return "missing packages %s and no apt-get to install them" % ", ".join(missing_datapath_packages())
+    return None
+
+
+def install_datapath_packages() -> None:
+    """Install the datapath mode's packages with apt-get if any is missing (as `make
+    system-deps` does).  The packages' services are not needed: the lab runs its own daemons
+    with their own paths, whether or not the machine's policy-rc.d lets the services start."""
+    import shutil
+
+    missing = missing_datapath_packages()
+    if not missing:
+        return
+    apt = shutil.which("apt-get", path=_tool_path())
+    if apt is None:
+        raise DatapathUnavailable(f"missing packages {', '.join(missing)}, and no apt-get to install them")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [apt, "install", "-y", "-qq", *missing]
+    proc = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        # A machine that never ran apt-get update has no package lists yet.
+        subprocess.run([apt, "update", "-qq"], capture_output=True, text=True, env=env, check=False)
+        proc = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0 or missing_datapath_packages():
+        raise DatapathUnavailable(
+            f"could not install {', '.join(missing)} with apt-get (exit {proc.returncode}): "
+            f"{(proc.stderr or proc.stdout).strip()[-2000:]}"
+        )
+
+
+class Datapath:
+    """The datapath mode of one OvnLab: an OVS userspace datapath and an ovn-controller
+    bound to the lab's SB as chassis ``chassis``, with namespaces as workloads and outside hosts.
+
+    Everything lives in ``<lab>/dp`` (databases, sockets, pidfiles, logs, a state file) and in
+    network namespaces named ``<prefix>-...``, the prefix unique to the lab directory, so two
+    labs never collide and ``stop()`` finds all of it again from the directory alone (the CLI,
+    a later process, OvnLab.stop()).
+    """
+
+    def __init__(self, lab: OvnLab, chassis: str = "chassis-1") -> None:
+        import hashlib
+
+        self.lab = lab
+        self.chassis = chassis
+        self.directory = lab.directory / "dp"
+        digest = hashlib.sha1(os.fsencode(lab.directory)).hexdigest()[:8]
+        self.prefix = f"kdc{digest}"
+        self.switch_ns = f"{self.prefix}-sw"
+        # Started by this object: reaped on stop (a server's Popen, say).
+        self._children: list[subprocess.Popen[bytes]] = []
+
+    # ----------------------------------------------------------- bookkeeping
+
+    def _path(self, name: str) -> str:
+        return str(self.directory / name)
+
+    @property
+    def ovs_remote(self) -> str:
+        return "unix:" + self._path("ovs.sock")
+
+    def _state(self) -> dict[str, Any]:
+        try:
+            return json.loads(Path(self._path("state.json")).read_text())
+        except (OSError, ValueError):
+            return {"next": 1, "bridges": {}, "workloads": {}, "outside": {}}
+
+    def _save(self, state: dict[str, Any]) -> None:
+        tmp = Path(self._path("state.json.tmp"))
+        tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+        tmp.rename(self._path("state.json"))
+
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, **self.lab.env(), "PATH": _tool_path()}
+        # The daemons' run directory: ovs-vswitchd makes <bridge>.mgmt there, where
+        # ovn-controller looks for br-int.mgmt; ovn-controller's control socket goes there too.
+        env.update(OVS_RUNDIR=str(self.directory), OVN_RUNDIR=str(self.directory))
+        env.update(OVS_DBDIR=str(self.directory), OVS_LOGDIR=str(self.directory), OVN_LOGDIR=str(self.directory))
+        env.pop("OVN_NB_DAEMON", None)
+        return env
+
+    def _exec(self, argv: list[str], timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+        try:
+            return subprocess.run(
+                argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=self._env(), timeout=timeout, check=False
+            )
+        except FileNotFoundError:
+            raise DatapathUnavailable(f"{argv[0]} not found; install {', '.join(missing_datapath_packages())}") from None
+        except subprocess.TimeoutExpired:
+            raise OvnLabError(f"timed out after {timeout}s: {shlex.join(argv)}") from None
+
+    def _run(self, argv: list[str], timeout: float = 30.0) -> str:
+        proc = self._exec(argv, timeout)
+        if proc.returncode != 0:
+            raise OvnLabError(f"command failed (exit {proc.returncode}): {shlex.join(argv)}\n{proc.stderr.strip()}")
+        return proc.stdout
+
+    def vsctl(self, *args: str) -> str:
+        """Run ovs-vsctl against the lab's own Open_vSwitch database."""
+        return self._run(["ovs-vsctl", f"--db={self.ovs_remote}", "--timeout=20", *args])
+
+    def in_ns(self, namespace: str, *argv: str) -> list[str]:
+        return ["ip", "netns", "exec", namespace, *argv]
+
+    def exec_in(self, namespace: str, *argv: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+        """Run a command in one of the lab's namespaces, whatever its exit status."""
+        if not namespace.startswith(self.prefix + "-"):
+            raise OvnLabError(f"{namespace} is not a namespace of this lab (prefix {self.prefix}-)")
+        return self._exec(self.in_ns(namespace, *argv), timeout)
+
+    def namespaces(self) -> list[str]:
+        """The lab's namespaces that exist now."""
+        try:
+            return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith(self.prefix + "-"))
+        except OSError:
+            return []
+
+    def _pid(self, name: str) -> int | None:
+        try:
+            pid = int(Path(self._path(name + ".pid")).read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if _is_our_process(pid, self._path(name + ".pid")) else None
+
+    def status(self) -> dict[str, int | None]:
+        """Daemon name ("ovs", "vswitchd", "controller") -> pid if running, else None."""
+        return {name: self._pid(name) for name in DATAPATH_DAEMONS}
+
+    # ------------------------------------------------------------- lifecycle
+
+    def start(self) -> Datapath:
+        """Install what is missing, start the datapath and register the chassis in the SB.
+
+        Raises DatapathUnavailable, with the reason, where this machine cannot run it, and
+        stops whatever it started before raising anything.
+        """
+        reason = datapath_unavailable_reason()
+        if reason:
+            raise DatapathUnavailable(reason)
+        # The longest socket: a bridge's snoop socket (bridge names are at most 5 bytes).
+        longest = self._path("brx99.snoop")
+        if len(os.fsencode(longest)) > MAX_SOCKET_PATH:
+            raise OvnLabError(f"lab directory {self.lab.directory} is too long for the datapath's unix sockets ({longest})")
+        install_datapath_packages()
+        if any(self.status().values()) or self.namespaces():
+            raise OvnLabError(f"a datapath is already running for the lab in {self.lab.directory}; stop it first")
+        if not all(self.lab.status().values()):
+            raise OvnLabError(f"the lab in {self.lab.directory} is not running; start it first")
+        import shutil
+
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(parents=True)
+        self._save(self._state())
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _netns_add(self, namespace: str) -> None:
+        proc = self._exec(["ip", "netns", "add", namespace])
+        if proc.returncode != 0:
+            raise DatapathUnavailable(f"cannot create network namespace {namespace}: {proc.stderr.strip()}")
+        # Lookups inside the namespace then fail at once instead of stalling (see above).
+        etc = NETNS_ETC / namespace
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n")
+        self._run(self.in_ns(namespace, "ip", "link", "set", "lo", "up"))
+
+    def _daemon(self, name: str, argv: list[str], *, unixctl: bool = True, namespace: str | None = None) -> None:
+        full = [
+            argv[0],
+            "--detach",
+            "--no-chdir",
+            f"--pidfile={self._path(name + '.pid')}",
+            f"--log-file={self._path(name + '.log')}",
+            *([f"--unixctl={self._path(name + '.ctl')}"] if unixctl else []),
+            *argv[1:],
+        ]
+        if namespace:
+            full = self.in_ns(namespace, *full)
+        with _adopting_orphans():
+            proc = self._exec(full)
+        if proc.returncode != 0:
+            raise OvnLabError(
+                f"{name} did not start (exit {proc.returncode}): {shlex.join(full)}\n{proc.stderr.strip()}\n"
+                f"--- tail of dp/{name}.log ---\n{self.log_tail(name)}"
+            )
+
+    def log_tail(self, name: str, lines: int = 15) -> str:
+        try:
+            return "\n".join(Path(self._path(name + ".log")).read_text().splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def _start(self) -> None:
+        self._netns_add(self.switch_ns)
+        self._run(["ovsdb-tool", "create", self._path("ovs.db"), str(OVS_SCHEMA)])
+        self._daemon("ovs", ["ovsdb-server", f"--remote=punix:{self._path('ovs.sock')}", self._path("ovs.db")])
+        self.vsctl("--no-wait", "init")
+        self._daemon("vswitchd", ["ovs-vswitchd", self.ovs_remote], namespace=self.switch_ns)
+        self.vsctl(
+            "set", "Open_vSwitch", ".",
+            f"external_ids:system-id={self.chassis}",
+            f"external_ids:hostname={self.chassis}",
+            f'external_ids:ovn-remote="{self.lab.sb_remote}"',
+            "external_ids:ovn-encap-type=geneve",
+            "external_ids:ovn-encap-ip=127.0.0.1",
+            "external_ids:ovn-bridge-datapath-type=netdev",
+            'external_ids:ovn-bridge-mappings=""',
+        )
+        # Without --no-wait, ovs-vsctl waits until ovs-vswitchd has made the bridge.
+        self.vsctl(
+            "add-br", "br-int", "--", "set", "Bridge", "br-int", "datapath_type=netdev", "fail-mode=secure",
+            "other-config:disable-in-band=true",
+        )
+        error = self.vsctl("get", "Interface", "br-int", "error").strip()
+        if error not in ("[]", ""):
+            raise DatapathUnavailable(
+                f"ovs-vswitchd cannot run a userspace (netdev) bridge here: {error}\n"
+                f"--- tail of dp/vswitchd.log ---\n{self.log_tail('vswitchd')}"
+            )
+        self._daemon("controller", ["ovn-controller", self.ovs_remote], unixctl=False, namespace=self.switch_ns)
+        deadline = time.monotonic() + 20
+        while not self.lab.sbctl("--bare", "--columns=name", "find", "Chassis", f"name={self.chassis}").strip():
+            if time.monotonic() > deadline or not self._pid("controller"):
+                raise OvnLabError(
+                    f"ovn-controller did not register chassis {self.chassis} in the SB\n"
+                    f"--- tail of dp/controller.log ---\n{self.log_tail('controller')}"
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the servers and daemons by pidfile, delete the lab's namespaces (and with them
+        every veth) and their /etc/netns dirs, remove <lab>/dp.  Safe to call on a datapath
+        that never started or was stopped already; raises only if something survives."""
+        import shutil
+
+        survivors = []
+        for child in self._children:
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(5)
+        self._children.clear()
+        names = sorted(p.name[: -len(".pid")] for p in self.directory.glob("srv-*.pid")) if self.directory.is_dir() else []
+        for name in [*names, *reversed(DATAPATH_DAEMONS)]:
+            pid = self._pid(name)
+            if pid is None:
+                continue
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+                if _wait_gone(pid, self._path(name + ".pid"), 5.0):
+                    break
+            else:
+                survivors.append(f"{name} (pid {pid})")
+        for namespace in self.namespaces():
+            # Whatever still runs in a namespace of ours was started in it by the lab.
+            pids = self._exec(["ip", "netns", "pids", namespace]).stdout.split()
+            for pid in map(int, pids):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                _reap(pid)
+            proc = self._exec(["ip", "netns", "delete", namespace])
+            if proc.returncode != 0:
+                survivors.append(f"namespace {namespace} ({proc.stderr.strip()})")
+        if NETNS_ETC.is_dir():
+            for etc in NETNS_ETC.glob(self.prefix + "-*"):
+                shutil.rmtree(etc, ignore_errors=True)
+            # /etc/netns itself, if no one else (another lab, say) has a namespace dir there.
+            with contextlib.suppress(OSError):
+                NETNS_ETC.rmdir()
+        if survivors:
+            raise OvnLabError("could not stop " + ", ".join(survivors))
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    # ------------------------------------------------------------ attachments
+
+    def _veth(self, namespace: str, kind: str, mac: str) -> str:
+        """A veth pair from the switch namespace (returned: its name there) to ``eth0`` of
+        ``namespace``, up, with ``mac`` on eth0 and tx checksum offload off on both ends."""
+        state = self._state()
+        device = f"{kind}{state['next']}"
+        state["next"] += 1
+        self._save(state)
+        if len(device) > IFNAMSIZ:
+            raise OvnLabError(f"interface name {device} too long")
+        self._run(["ip", "-n", self.switch_ns, "link", "add", device, "type", "veth", "peer", "name", "eth0", "netns", namespace])
+        self._run(["ip", "-n", namespace, "link", "set", "eth0", "address", mac])
+        for ns, dev in ((self.switch_ns, device), (namespace, "eth0")):
+            self._run(self.in_ns(ns, "ethtool", "-K", dev, "tx", "off"))
+            self._run(["ip", "-n", ns, "link", "set", dev, "up"])
+        return device
+
+    def _namespace_for(self, kind: str, name: str) -> str:
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "-", name)
+        namespace = f"{self.prefix}-{kind}-{safe}"
+        if namespace in self.namespaces():
+            raise OvnLabError(f"{name} already has a namespace in this lab ({namespace})")
+        return namespace
+
+    def _lsp_get(self, port: str, column: str) -> str:
+        return self.lab.nbctl("--if-exists", "get", "Logical_Switch_Port", port, column).strip().strip('"')
+
+    def _router_network(self, switch: str, ip: str) -> tuple[str, int]:
+        """The router port address on ``switch`` whose subnet holds ``ip``: a workload's gateway."""
+        address = ipaddress.ip_address(ip)
+        for line in self.lab.nbctl("lsp-list", switch).splitlines():
+            lsp = line.split("(", 1)[1].rstrip(")")
+            if self.lab.nbctl("lsp-get-type", lsp).strip() != "router":
+                continue
+            lrp = self._lsp_get(lsp, "options:router-port")
+            networks = json.loads(self.lab.nbctl("--format=json", "--columns=networks", "find", "Logical_Router_Port", f"name={lrp}"))
+            for row in networks["data"]:
+                value = row[0]
+                cidrs = value[1] if isinstance(value, list) and value[0] == "set" else [value]
+                for cidr in cidrs:
+                    iface = ipaddress.ip_interface(cidr)
+                    if address in iface.network:
+                        return str(iface.ip), iface.network.prefixlen
+        raise OvnLabError(f"no router port on switch {switch} has a subnet holding {ip}")
+
+    def attach_workload(self, port: str, *, gateway: str | None = None, wait: bool = True) -> Workload:
+        """A namespace on logical switch port ``port`` with the port's MAC and address (its
+        ``addresses``, as a CMS set them) and a default route via the project's router port.
+
+        With ``wait``, returns once ovn-controller has bound the port and the flows of the
+        whole NB are on the chassis (``ovn-nbctl --wait=hv sync``)."""
+        addresses = self.lab.nbctl("lsp-get-addresses", port).split()
+        if len(addresses) < 2 or not MAC_RE.match(addresses[0].lower()):
+            raise OvnLabError(f"logical port {port} has no 'MAC IP' address to take: {addresses}")
+        mac, ip = addresses[0].lower(), addresses[1]
+        switch = self.lab.nbctl("lsp-get-ls", port).split("(", 1)[1].strip().rstrip(")")
+        router_ip, prefixlen = self._router_network(switch, ip)
+        gateway = gateway or router_ip
+        namespace = self._namespace_for("vm", port)
+        self._netns_add(namespace)
+        device = self._veth(namespace, "w", mac)
+        self._run(["ip", "-n", namespace, "addr", "add", f"{ip}/{prefixlen}", "dev", "eth0"])
+        self._run(["ip", "-n", namespace, "route", "add", "default", "via", gateway])
+        self.vsctl("add-port", "br-int", device, "--", "set", "Interface", device, f"external_ids:iface-id={port}")
+        workload = Workload(namespace, port, mac, ip, prefixlen, gateway, device)
+        state = self._state()
+        state["workloads"][port] = dataclasses.asdict(workload)
+        self._save(state)
+        if wait:
+            self.wait_bound(port)
+        return workload
+
+    def detach_workload(self, workload: Workload) -> None:
+        """Unplug a workload: its servers stop, its namespace (and veth) go."""
+        name = f"srv-{workload.namespace}"
+        pid = self._pid(name)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            _wait_gone(pid, self._path(name + ".pid"), 5.0)
+        self.vsctl("--if-exists", "del-port", "br-int", workload.device)
+        self._exec(["ip", "netns", "delete", workload.namespace])
+        import shutil
+
+        shutil.rmtree(NETNS_ETC / workload.namespace, ignore_errors=True)
+        state = self._state()
+        state["workloads"].pop(workload.port, None)
+        self._save(state)
+
+    def wait_bound(self, port: str, timeout: float = 20.0) -> None:
+        """Wait until ovn-controller has claimed ``port`` (the NB says it is up), then until
+        the chassis has the flows of everything in the NB so far."""
+        deadline = time.monotonic() + timeout
+        while self._lsp_get(port, "up") != "true":
+            if time.monotonic() > deadline:
+                raise OvnLabError(
+                    f"ovn-controller did not bind {port} within {timeout}s\n"
+                    f"--- tail of dp/controller.log ---\n{self.log_tail('controller')}"
+                )
+            time.sleep(0.05)
+        self.sync()
+
+    def sync(self) -> None:
+        """Wait until the chassis has programmed the current NB (``--wait=hv``)."""
+        self.lab.nbctl("--wait=hv", "sync")
+
+    def _bridge_for(self, network_name: str) -> str:
+        """The bridge of physical network ``network_name``, made and mapped on first use."""
+        state = self._state()
+        bridge = state["bridges"].get(network_name)
+        if bridge:
+            return bridge
+        bridge = f"brx{len(state['bridges']) + 1}"
+        self.vsctl("add-br", bridge, "--", "set", "Bridge", bridge, "datapath_type=netdev", "other-config:disable-in-band=true")
+        state["bridges"][network_name] = bridge
+        self._save(state)
+        mappings = ",".join(f"{net}:{br}" for net, br in sorted(state["bridges"].items()))
+        self.vsctl("set", "Open_vSwitch", ".", f'external_ids:ovn-bridge-mappings="{mappings}"')
+        return bridge
+
+    def add_outside_host(
+        self,
+        switch: str,
+        address: str,
+        *,
+        internet: tuple[str, ...] = (DEFAULT_INTERNET_ADDRESS,),
+        mac: str = DEFAULT_UPSTREAM_MAC,
+    ) -> OutsideHost:
+        """An outside host on external network ``switch`` (a logical switch with a localnet
+        port): a namespace on the localnet port's physical network (its own netdev bridge,
+        in ovn-bridge-mappings) with ``address`` (``ip/prefixlen``, the network's gateway, so
+        that the routers' next hop is this host) and the ``internet`` addresses behind it.
+        The localnet port's VLAN, if any, is this host's access VLAN."""
+        network_name, vlan = None, None
+        for line in self.lab.nbctl("lsp-list", switch).splitlines():
+            lsp = line.split("(", 1)[1].rstrip(")")
+            if self.lab.nbctl("lsp-get-type", lsp).strip() == "localnet":
+                network_name = self._lsp_get(lsp, "options:network_name")
+                tag = self._lsp_get(lsp, "tag").strip("[]")
+                vlan = int(tag) if tag else None
+                break
+        if not network_name:
+            raise OvnLabError(f"switch {switch} has no localnet port with a network_name")
+        iface = ipaddress.ip_interface(address)
+        bridge = self._bridge_for(network_name)
+        namespace = self._namespace_for("out", switch)
+        self._netns_add(namespace)
+        device = self._veth(namespace, "x", mac)
+        self._run(["ip", "-n", namespace, "addr", "add", str(iface), "dev", "eth0"])
+        for extra in internet:
+            self._run(["ip", "-n", namespace, "addr", "add", f"{extra}/32", "dev", "lo"])
+        self.vsctl("add-port", bridge, device, *(["tag=%d" % vlan] if vlan is not None else []))
+        host = OutsideHost(
+            namespace, switch, network_name, str(iface.ip), iface.network.prefixlen, mac, tuple(internet), vlan, bridge, device
+        )
+        state = self._state()
+        state["outside"][switch] = dataclasses.asdict(host)
+        self._save(state)
+        return host
+
+    # --------------------------------------------------------------- traffic
+
+    def serve(self, namespace: str, ports: list[int] | tuple[int, ...], name: str | None = None) -> None:
+        """Start a tools/lab_net.py server in ``namespace`` on TCP ``ports``, answering as
+        ``name`` (by default the namespace); returns once every port listens."""
+        server = f"srv-{namespace}"
+        pidfile = Path(self._path(server + ".pid"))
+        if self._pid(server):
+            raise OvnLabError(f"{namespace} already runs a server")
+        pidfile.unlink(missing_ok=True)
+        argv = self.in_ns(
+            namespace, sys.executable, str(LAB_NET), "serve", "--name", name or namespace,
+            f"--pidfile={pidfile}", "--log", self._path(server + ".peers"), *map(str, ports),
+        )
+        with open(self._path(server + ".log"), "ab") as log:
+            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self._env(), start_new_session=True)
+        self._children.append(child)
+        deadline = time.monotonic() + 10
+        while not pidfile.exists():
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise OvnLabError(f"the server in {namespace} did not start:\n{self.log_tail(server)}")
+            time.sleep(0.02)
+
+    def peers(self, namespace: str) -> list[Answer]:
+        """Every connection the server in ``namespace`` answered so far, oldest first."""
+        try:
+            text = Path(self._path(f"srv-{namespace}.peers")).read_text()
+        except OSError:
+            return []
+        return [Answer.parse(line) for line in text.splitlines() if line.strip()]
+
+    def request(self, namespace: str, host: str, port: int, *, src: str | None = None, timeout: float = 1.0) -> Answer | None:
+        """One TCP connection from ``namespace`` (from ``src`` if given) to ``host:port``;
+        the server's answer, or None if none came within ``timeout``."""
+        argv = [sys.executable, str(LAB_NET), "request", host, str(port), "--timeout", str(timeout)]
+        if src:
+            argv += ["--src", src]
+        proc = self.exec_in(namespace, *argv, timeout=timeout + 10)
+        return Answer.parse(proc.stdout.strip()) if proc.returncode == 0 else None
+
+    def ping(self, namespace: str, host: str, *, src: str | None = None, timeout: float = 1.0) -> bool:
+        """One ICMP echo from ``namespace`` to ``host``: did the reply come back?"""
+        argv = ["ping", "-n", "-q", "-c", "1", "-W", str(max(1, round(timeout)))]
+        if src:
+            argv += ["-I", src]
+        return self.exec_in(namespace, *argv, host, timeout=timeout + 10).returncode == 0
+
+    @contextlib.contextmanager
+    def capture(self, namespace: str, bpf: str, device: str = "eth0") -> Iterator[list[tuple[str, str, str]]]:
+        """tcpdump on ``device`` of ``namespace`` while the block runs; the list it yields is
+        filled afterwards with (source, destination, rest) of each packet seen, as tcpdump -nn
+        prints them ("100.65.0.100.22", "203.0.113.9.40000", "tcp 0")."""
+        seen: list[tuple[str, str, str]] = []
+        out = Path(self._path(f"cap-{namespace}.txt"))
+        argv = self.in_ns(namespace, "tcpdump", "-l", "-nn", "-q", "-p", "-i", device, bpf)
+        with out.open("wb") as sink:
+            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.PIPE, env=self._env())
+        self._children.append(child)
+        assert child.stderr is not None
+        # tcpdump says so on stderr once the socket is open; exits at once on a bad filter.
+        said = ""
+        while "listening on" not in said:
+            line = child.stderr.readline().decode(errors="replace")
+            said += line
+            if not line:
+                break
+        if "listening on" not in said:
+            child.kill()
+            child.wait()
+            raise OvnLabError(f"tcpdump in {namespace} did not start: {said.strip()}")
+        try:
+            yield seen
+        finally:
+            # Let the last packet of the block reach tcpdump's socket before it stops.
+            time.sleep(0.2)
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            child.stderr.close()
+            self._children.remove(child)
+            for line in out.read_text(errors="replace").splitlines():
+                match = re.search(r"\bIP (\S+) > (\S+?):\s*(.*)$", line)
+                if match:
+                    seen.append((match.group(1), match.group(2), match.group(3)))
+            out.unlink(missing_ok=True)
+
+    @staticmethod
+    def first(probe: Any, timeout: float = 10.0, interval: float = 0.05) -> float | None:
+        """Seconds until ``probe()`` first returns a true value (measured, for the figures),
+        or None if it never did within ``timeout``."""
+        start = time.monotonic()
+        while True:
+            if probe():
+                return time.monotonic() - start
+            if time.monotonic() - start > timeout:
+                return None
+            time.sleep(interval)
+
+
 @contextlib.contextmanager
 def _adopting_orphans() -> Iterator[None]:
     """Make this process the parent of the daemons it starts.
@@ -623,7 +1319,9 @@ def _is_our_process(pid: int, pidfile: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run a local OVN lab (NB, SB, northd) in a directory.")
+    parser = argparse.ArgumentParser(
+        description="Run a local OVN lab (NB, SB, northd) in a directory; optionally its datapath mode."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -643,6 +1341,15 @@ def main(argv: list[str] | None = None) -> int:
     trace.add_argument("microflow")
     trace.add_argument("--ct", action="append", default=[], help="ct state for the next ct action (repeatable)")
     trace.add_argument("--lb-dst", help="ip[:port] the load balancer should pick")
+    dp_start = command("datapath", "start the datapath mode on the running lab (OVS userspace datapath + ovn-controller)")
+    dp_start.add_argument("--chassis", default="chassis-1", help="the chassis name (a gateway chassis of the networks)")
+    attach = command("attach", "plug a workload namespace into logical switch port PORT (its MAC and address)")
+    attach.add_argument("port")
+    attach.add_argument("--serve", type=int, action="append", default=[], help="TCP port to answer on (repeatable)")
+    outside = command("outside", "plug an outside host into external network SWITCH with ADDRESS (ip/prefixlen)")
+    outside.add_argument("switch")
+    outside.add_argument("address")
+    outside.add_argument("--serve", type=int, action="append", default=[], help="TCP port to answer on (repeatable)")
     args = parser.parse_args(argv)
 
     try:
@@ -657,6 +1364,10 @@ def main(argv: list[str] | None = None) -> int:
             pids = lab.status()
             for name, pid in pids.items():
                 print(f"{name}: " + (f"running (pid {pid})" if pid else "stopped"))
+            # The datapath mode's daemons, only where it runs (it is optional).
+            for name, pid in Datapath(lab).status().items():
+                if pid:
+                    print(f"datapath {name}: running (pid {pid})")
             return 0 if all(pids.values()) else 1
         elif args.command == "learn-mac":
             changed = lab.learn_mac(args.router_port, args.ip, args.mac)
@@ -667,6 +1378,21 @@ def main(argv: list[str] | None = None) -> int:
             print("verdict: " + result.verdict())
             for request in result.arp_requests:
                 print(f"hint: to forward it, record the next hop's MAC: learn-mac ROUTER_PORT {request.target_ip} MAC")
+        elif args.command == "datapath":
+            datapath = lab.start_datapath(args.chassis)
+            print(f"datapath running as chassis {datapath.chassis}; namespaces {datapath.prefix}-*")
+        elif args.command in ("attach", "outside"):
+            datapath = Datapath(lab)
+            if not datapath.status()["controller"]:
+                raise OvnLabError(f"no datapath runs for the lab in {lab.directory}: run the datapath command first")
+            if args.command == "attach":
+                plugged: Workload | OutsideHost = datapath.attach_workload(args.port)
+            else:
+                plugged = datapath.add_outside_host(args.switch, args.address)
+            if args.serve:
+                datapath.serve(plugged.namespace, args.serve)
+            print(f"{plugged.namespace}: {plugged.mac} {plugged.ip}/{plugged.prefixlen}; run commands in it with: "
+                  f"ip netns exec {plugged.namespace} ...")
     except OvnLabError as exc:
         print(f"ovn_lab: error: {exc}", file=sys.stderr)
         return 1
