@@ -15,9 +15,17 @@
    the internet reaching a VM on its FIP and the VM leaving from it; a client reaching every
    backend of a load balancer VIP;
 6. runs playbooks/verify.yml, the collection's own check: no drift, and every FIP and VIP
-   backend proven with ovn-trace by the network_trace module.
+   backend proven with ovn-trace by the network_trace module;
+7. real packets: starts the lab's datapath mode (an OVS userspace datapath and ovn-controller
+   as the gateway chassis, see docs/datapath.md), plugs a workload namespace into each of those
+   VM ports and an outside host into each external network, and sends real traffic: ping and a
+   TCP connection from the internet to each FIP, requests to each load balancer VIP until every
+   backend has answered, and each workload's egress, seen by the outside host with its source
+   (its FIP, or the project's SNAT address). It prints the time to the first packet of each
+   path. Where the machine cannot run the datapath it says why and skips this step.
 
-The lab stays up afterwards for a look around; `make lab-stop` stops it.
+The lab stays up afterwards for a look around (with the datapath, if it ran); `make lab-stop`
+stops all of it.
 """
 
 import argparse
@@ -29,7 +37,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ovn_lab import OvnLab
+from ovn_lab import DEFAULT_INTERNET_ADDRESS, DatapathUnavailable, OvnLab
 
 REPO = Path(__file__).resolve().parents[1]
 UPSTREAM_MAC = "0a:ff:00:00:00:01"
@@ -175,12 +183,157 @@ def prove(lab, report):
             ip = backend.rsplit(":", 1)[0]
             port, _mac = prover.vm(binding["namespace"], ip)
             prover.inbound(binding["namespace"], binding["address"], network, binding["port"], port, ip, lb_dst=backend)
-    return prover.failures, prover.total
+    return prover.failures, prover.total, prover
+
+
+EGRESS_PORT = 8000  # where the outside hosts listen, to see a workload's egress and its source
+FIP_PORT = 22  # what the internet reaches a FIP's VM on, as network_trace traces it
+VIP_TRIES = 16  # connections per load balancer VIP, each with a new source port for the LB to hash
+
+
+class RealTraffic(object):
+    """Real packets through the lab's datapath mode, checked against the declaration."""
+
+    def __init__(self, lab, report, prover, chassis):
+        self.report = report
+        self.prover = prover
+        self.dp = lab.start_datapath(chassis)
+        self.projects = dict((p["namespace"], p) for p in report["projects"])
+        self.outside = {}
+        self.workloads = {}
+        self.failures = 0
+        self.total = 0
+        self.figures = []
+
+    def plug(self):
+        """An outside host on each external network (at its gateway address, with the internet
+        address behind it) and a workload on each VM port the proof uses, serving what is
+        published on it."""
+        for net in self.report["external_networks"]:
+            host = self.dp.add_outside_host(net["name"], "%s/%s" % (net["gateway"], net["cidr"].split("/")[1]))
+            self.dp.serve(host.namespace, [EGRESS_PORT], name="outside-" + net["name"])
+            self.outside[net["name"]] = host
+        ports = {}
+        for project in self.report["projects"]:
+            ports.setdefault((project["namespace"], self.demo_vm_ip(project)), set())
+        for fip in self.report["fips"]:
+            ports.setdefault((fip["namespace"], fip["ip_address"]), set()).add(FIP_PORT)
+        for binding in self.report["lb_bindings"]:
+            for backend in binding["backends"]:
+                ip, port = backend.rsplit(":", 1)
+                ports.setdefault((binding["namespace"], ip), set()).add(int(port))
+        for (namespace, ip), served in sorted(ports.items()):
+            port, _mac = self.prover.vm(namespace, ip)
+            workload = self.dp.attach_workload(port, wait=False)
+            self.dp.serve(workload.namespace, sorted(served) or [FIP_PORT], name=port)
+            self.workloads[(namespace, ip)] = workload
+        for workload in self.workloads.values():
+            self.dp.wait_bound(workload.port)
+        # Every flow of the NB is on the chassis from here on: the figures below are the time
+        # from a programmed datapath to the first packet through it.
+        self.dp.sync()
+        print("datapath: chassis %s, %d workloads, outside hosts on %s; namespaces %s-*" % (
+            self.dp.chassis, len(self.workloads), ", ".join(sorted(self.outside)), self.dp.prefix))
+
+    @staticmethod
+    def demo_vm_ip(project):
+        return "%s.%d" % (project["cidr"].split("/")[0].rsplit(".", 1)[0], DEMO_VM_IP_HOST)
+
+    def check(self, what, ok, detail, first):
+        self.total += 1
+        self.failures += not ok
+        self.figures.append((what, first))
+        timing = "first packet after %.3f s" % first if first is not None else "no packet"
+        print("%s: %s  (%s)  [%s]" % (what, detail, timing, "OK" if ok else "UNEXPECTED"))
+
+    def request(self, host, address, port, src=DEFAULT_INTERNET_ADDRESS):
+        answers = []
+
+        def probe():
+            answers.append(self.dp.request(host.namespace, address, port, src=src))
+            return answers[-1]
+
+        first = self.dp.first(probe, 10.0)
+        return (answers[-1] if first is not None else None), first
+
+    def egress(self, namespace, ip, network, source):
+        workload = self.workloads[(namespace, ip)]
+        host = self.outside[network]
+        answers = []
+
+        def probe():
+            answers.append(self.dp.request(workload.namespace, DEFAULT_INTERNET_ADDRESS, EGRESS_PORT))
+            return answers[-1]
+
+        first = self.dp.first(probe, 10.0)
+        answer = answers[-1] if first is not None else None
+        ok = answer is not None and answer.name == "outside-" + network and answer.peer_ip == source
+        detail = ("seen by the outside host on %s from %s, expected %s" % (network, answer.peer_ip, source)
+                  if answer else "never seen outside, expected from %s on %s" % (source, network))
+        self.check("%s: %s -> internet (%s)" % (namespace, ip, workload.port), ok, detail, first)
+
+    def fip_in(self, fip):
+        host = self.outside[fip["external_network"]]
+        workload = self.workloads[(fip["namespace"], fip["ip_address"])]
+        pinged = self.dp.first(lambda: self.dp.ping(host.namespace, fip["external_ip"], src=DEFAULT_INTERNET_ADDRESS), 10.0)
+        self.check("%s: internet ping %s" % (fip["namespace"], fip["external_ip"]), pinged is not None,
+                   "echo reply" if pinged is not None else "no echo reply", pinged)
+        answer, first = self.request(host, fip["external_ip"], FIP_PORT)
+        ok = answer is not None and answer.name == workload.port and answer.peer_ip == DEFAULT_INTERNET_ADDRESS
+        detail = ("answered by %s (%s:%d), which saw the client %s" % (answer.name, answer.local_ip, answer.local_port, answer.peer_ip)
+                  if answer else "no answer, expected %s" % workload.port)
+        self.check("%s: internet -> %s:%d" % (fip["namespace"], fip["external_ip"], FIP_PORT), ok, detail, first)
+
+    def vip(self, binding):
+        network = next(net["name"] for net in self.report["external_networks"]
+                       if any(a["address"] == binding["address"] for a in net["allocated"]))
+        host = self.outside[network]
+        expected = set(self.workloads[(binding["namespace"], b.rsplit(":", 1)[0])].port for b in binding["backends"])
+        answer, first = self.request(host, binding["address"], binding["port"])
+        answers = [answer] + [self.dp.request(host.namespace, binding["address"], binding["port"], src=DEFAULT_INTERNET_ADDRESS)
+                              for _attempt in range(VIP_TRIES - 1)]
+        seen = sorted(set(a.name for a in answers if a is not None))
+        unanswered = sum(a is None for a in answers)
+        ok = set(seen) == expected and not unanswered
+        self.check("%s: internet -> VIP %s:%d (%s)" % (binding["namespace"], binding["address"], binding["port"], binding["name"]), ok,
+                   "%d connections answered by %s%s" % (len(answers) - unanswered, ", ".join(seen) or "nobody",
+                                                        ", %d unanswered" % unanswered if unanswered else ""), first)
+
+
+def real_traffic(lab, report, prover):
+    """Step 7; returns (failures, total), or None where the datapath cannot run."""
+    # One chassis hosts every gateway port: the first that all external networks name, which
+    # ovn-controller makes active wherever it is the only chassis there is.
+    networks = report["external_networks"]
+    common = [c for c in networks[0]["gateway_chassis"] if all(c in n["gateway_chassis"] for n in networks)]
+    chassis = (common or networks[0]["gateway_chassis"])[0]
+    heading("Real packets: an OVS userspace datapath with ovn-controller as gateway chassis %s" % chassis)
+    try:
+        real = RealTraffic(lab, report, prover, chassis)
+    except DatapathUnavailable as exc:
+        print("skipped: this machine cannot run the datapath: %s" % exc)
+        return None
+    real.plug()
+    print("\nInbound, from the internet host %s behind each external network's gateway:" % DEFAULT_INTERNET_ADDRESS)
+    for fip in report["fips"]:
+        real.fip_in(fip)
+    for binding in report["lb_bindings"]:
+        real.vip(binding)
+    print("\nEgress, seen by the outside host, with the source it arrived from:")
+    for fip in report["fips"]:
+        real.egress(fip["namespace"], fip["ip_address"], fip["external_network"], fip["external_ip"])
+    for project in report["projects"]:
+        real.egress(project["namespace"], real.demo_vm_ip(project), project["external_network"], project["default_gateway_ip"])
+    timed = [first for _what, first in real.figures if first is not None]
+    if timed:
+        print("\ntime to first packet, per path: min %.3f s, max %.3f s (%d paths)" % (min(timed), max(timed), len(timed)))
+    return real.failures, real.total
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lab-dir", default=str(REPO / ".lab"))
+    parser.add_argument("--no-datapath", action="store_true", help="skip step 7, the real packets")
     args = parser.parse_args(argv)
     lab = OvnLab(args.lab_dir)
     lab.stop()
@@ -196,9 +349,10 @@ def main(argv=None):
         second = run_playbook(lab, "demo.yml", "-e", "demo_report=" + str(report_path))
         report = json.loads(report_path.read_text())
     show_made(report)
-    failures, total = prove(lab, report)
+    failures, total, prover = prove(lab, report)
     heading("playbooks/verify.yml: the collection's own check, now that the VMs are attached")
     run_playbook(lab, "verify.yml")
+    real = None if args.no_datapath else real_traffic(lab, report, prover)
     heading("Summary")
     print("first run: %d changed; second run: %d changed (idempotent: %s)" % (
         first["changed"], second["changed"], "yes" if second["changed"] == 0 else "NO"))
@@ -206,9 +360,16 @@ def main(argv=None):
     drifted = [d for network in report["networks"] for d in network["drift"]]
     print("drift after converging: %s" % (len(drifted) or "none"))
     print("verify.yml: passed")
+    if real is None:
+        print("real packets: skipped" + (" (--no-datapath)" if args.no_datapath else " (no datapath on this machine, see above)"))
+    else:
+        print("real packets: %d of %d paths as declared" % (real[1] - real[0], real[1]))
+    if real is not None:
+        print("\nThe datapath runs too: `ip netns list` shows its namespaces; run a command in one with"
+              " `ip netns exec NAMESPACE ...`.")
     print("\nThe lab is still running. Look around with:\n    export %s\n    ovn-nbctl show\nStop it with: make lab-stop" % "  ".join(
         "%s=%s" % kv for kv in sorted(lab.env().items())))
-    return 1 if failures or second["changed"] or drifted else 0
+    return 1 if failures or second["changed"] or drifted or (real and real[0]) else 0
 
 
 if __name__ == "__main__":
