@@ -329,15 +329,7 @@ class OvnLab:
             pid = self._pid(name) or started
             if pid is None:
                 continue
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                if not _is_our_process(pid, self._path(name + ".pid")):
-                    _reap(pid)
-                    break
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-                if _wait_gone(pid, self._path(name + ".pid"), 5.0):
-                    break
-            else:
+            if not _terminate(pid, self._path(name + ".pid")):
                 survivors.append(f"{name} (pid {pid})")
         # A killed daemon cannot clean up after itself.
         for name in DAEMONS:
@@ -426,8 +418,7 @@ class OvnLab:
     def _pid(self, name: str) -> int | None:
         """Pid of the daemon if its pidfile names a live process that really is
         our daemon (its command line carries our pidfile; pids get reused)."""
-        pid = self._read_pidfile(name)
-        return pid if pid and _is_our_process(pid, self._path(name + ".pid")) else None
+        return _our_pid(self._path(name + ".pid"))
 
     def _read_pidfile(self, name: str) -> int | None:
         try:
@@ -831,11 +822,7 @@ class Datapath:
             return []
 
     def _pid(self, name: str) -> int | None:
-        try:
-            pid = int(Path(self._path(name + ".pid")).read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if _is_our_process(pid, self._path(name + ".pid")) else None
+        return _our_pid(self._path(name + ".pid"))
 
     def status(self) -> dict[str, int | None]:
         """Daemon name ("ovs", "vswitchd", "controller") -> pid if running, else None."""
@@ -964,12 +951,7 @@ class Datapath:
             pid = self._pid(name)
             if pid is None:
                 continue
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-                if _wait_gone(pid, self._path(name + ".pid"), 5.0):
-                    break
-            else:
+            if not _terminate(pid, self._path(name + ".pid")):
                 survivors.append(f"{name} (pid {pid})")
         for namespace in self.namespaces():
             # Whatever still runs in a namespace of ours was started in it by the lab.
@@ -1301,6 +1283,30 @@ def _wait_gone(pid: int, pidfile: str, timeout: float) -> bool:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
+
+
+def _our_pid(pidfile: str) -> int | None:
+    """The pid ``pidfile`` names, if that process is alive and was started with it."""
+    try:
+        pid = int(Path(pidfile).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if _is_our_process(pid, pidfile) else None
+
+
+def _terminate(pid: int, pidfile: str) -> bool:
+    """SIGTERM, then SIGKILL, the process started with ``pidfile``; True once it is gone.
+    Ownership is checked before each signal: a pid that is no longer ours (it exited and was
+    reused) is only reaped, never signalled."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if not _is_our_process(pid, pidfile):
+            _reap(pid)
+            return True
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        if _wait_gone(pid, pidfile, 5.0):
+            return True
+    return False
 
 
 def _is_our_process(pid: int, pidfile: str) -> bool:
