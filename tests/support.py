@@ -113,6 +113,16 @@ EXT_PUBLIC = dict(
     gateway_chassis=["chassis-1"],
 )
 
+# The workload ports of acme/prod (10.0.0.0/24) that the trace and datapath tests plug in, as a
+# cloud controller adds them: name -> (MAC, address).
+VMS = {
+    "vm1": ("0a:00:00:00:10:0a", "10.0.0.10"),
+    "vm2": ("0a:00:00:00:10:0b", "10.0.0.11"),
+    "vm3": ("0a:00:00:00:10:0c", "10.0.0.12"),
+    "web1": ("0a:00:00:00:10:14", "10.0.0.20"),
+    "web2": ("0a:00:00:00:10:15", "10.0.0.21"),
+}
+
 
 class Lab(object):
     """The lab plus the module calls the tests make over and over."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ovn_lab import NETNS_ETC, DatapathUnavailable
-from support import EXT_CLOUD, EXT_PUBLIC
+from support import EXT_CLOUD, EXT_PUBLIC, VMS
 
 INTERNET = "203.0.113.9"
 # The outside hosts' listener: a workload's egress is seen there, with the source it arrived from.
@@ -25,14 +25,6 @@ SSH = 22
 HTTPS_BACKEND = 8443
 PROD = dict(organization="acme", name="prod", cidr="10.0.0.0/24")
 WHO = dict(organization="acme", project="prod")
-# Workload ports, as a cloud controller adds them: name -> (MAC, address).
-VMS = {
-    "vm1": ("0a:00:00:00:10:0a", "10.0.0.10"),
-    "vm2": ("0a:00:00:00:10:0b", "10.0.0.11"),
-    "vm3": ("0a:00:00:00:10:0c", "10.0.0.12"),
-    "web1": ("0a:00:00:00:10:14", "10.0.0.20"),
-    "web2": ("0a:00:00:00:10:15", "10.0.0.21"),
-}
 WEB = dict(WHO, name="web", port=443, backends=["10.0.0.20:%d" % HTTPS_BACKEND, "10.0.0.21:%d" % HTTPS_BACKEND])
 # How long a real packet may take before it counts as missing. The figures measured here are
 # 0.01-0.2 s (docs/datapath.md); the bound is for the slowest CI machine, not a timing test.

@@ -7,18 +7,10 @@ import subprocess
 
 import pytest
 
-from support import ModuleFailed
+from support import VMS, ModuleFailed
 
 PROJECT = dict(organization="acme", name="prod", cidr="10.0.0.0/24")
 WHO = dict(organization="acme", project="prod")
-# Workload ports, as a cloud controller adds them: (name, MAC, address).
-VMS = {
-    "vm1": ("0a:00:00:00:10:0a", "10.0.0.10"),
-    "vm2": ("0a:00:00:00:10:0b", "10.0.0.11"),
-    "vm3": ("0a:00:00:00:10:0c", "10.0.0.12"),
-    "web1": ("0a:00:00:00:10:14", "10.0.0.20"),
-    "web2": ("0a:00:00:00:10:15", "10.0.0.21"),
-}
 FIPS = [dict(name="bastion", ip_address="10.0.0.10"), dict(name="admin", ip_address="10.0.0.11", external_network_type="public")]
 WEB = dict(WHO, name="web", port=443, backends=["10.0.0.20:8443", "10.0.0.21:8443"])
 SWITCH = "acme-prod-default"
