@@ -126,11 +126,6 @@ class Pool:
                 addresses.sort(key=netaddr.IPAddress)
         return list(self._by_owner.get(owner, ()))
 
-    def owners(self):
-        """Every owner holding an address here."""
-        self.addresses_of(None)
-        return set(self._by_owner)
-
     def owners_starting(self, prefix):
         """The owners whose name starts with ``prefix`` (one project's EIPs, say).
 
