@@ -23,6 +23,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,8 @@ class KillingProxy(object):
         self._listener.bind(path)
         self._listener.listen(16)
         self._connections = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
 
     @property
     def remote(self):
@@ -108,8 +110,10 @@ class KillingProxy(object):
                 client.close()
                 continue
             self._connections += [client, server]
-            threading.Thread(target=self._pump, args=(client, server, self._to_server), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, self._to_client), daemon=True).start()
+            for args in ((client, server, self._to_server), (server, client, self._to_client)):
+                pump = threading.Thread(target=self._pump, args=args, daemon=True)
+                self._threads.append(pump)
+                pump.start()
 
     def _pump(self, source, target, decide):
         buffer = b""
@@ -164,10 +168,28 @@ class KillingProxy(object):
         return raw, False
 
     def close(self):
+        # Wake and join every thread before closing a descriptor: a thread left blocked in
+        # accept() on a closed one went on accepting on that number once it was reused. strace
+        # showed this proxy's acceptor, after its test, take connections from the kube API
+        # double's listener (a later test's) and drop them: "connection reset by peer" there.
+        # The acceptor first, so that no connection or pump is added after the rest stop.
+        self._stop([self._listener], self._threads[:1])
+        self._stop(self._connections, self._threads[1:])
         self._listener.close()
         for connection in self._connections:
             connection.close()
         os.unlink(self.path)
+
+    @staticmethod
+    def _stop(sockets, threads):
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for thread in threads:
+            thread.join(10)
+            assert not thread.is_alive(), "a proxy thread did not stop: %s" % thread.name
 
 
 def row_counts(lab):
@@ -249,3 +271,18 @@ def test_the_nb_killed_during_a_converge_leaves_none_or_all_of_it(big_lab, conve
     assert row_counts(lab) == converged_counts
     proc, changed = converge(directory, lab.nb_remote)
     assert proc.returncode == 0 and changed == 0, proc.stdout[-3000:]
+
+
+def test_the_proxy_stops_its_threads_before_it_closes_their_sockets(ovn_lab, tmp_path):
+    # A thread of a closed proxy still blocked on a descriptor went on to accept a later test's
+    # connections when the number was reused (see KillingProxy.close).
+    proxy = KillingProxy(ovn_lab, str(tmp_path / "px.sock"), "whole")
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(str(tmp_path / "px.sock"))
+    deadline = time.monotonic() + 10
+    while len(proxy._threads) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(proxy._threads) == 3, "the proxy did not take the connection"
+    proxy.close()
+    client.close()
+    assert [t.name for t in proxy._threads if t.is_alive()] == []
