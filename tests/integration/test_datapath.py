@@ -10,6 +10,7 @@ userspace datapath); the time to the first packet after a converge is measured a
 (``record_property``), never asserted.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -236,14 +237,23 @@ def test_projects_with_the_same_cidr_never_exchange_a_packet(lab, dp, outside):
     w10 = attach(lab, dp, web["switch"], "web-10", "0a:00:00:02:00:0a", "10.0.0.10")
     w20 = attach(lab, dp, web["switch"], "web-20", "0a:00:00:02:00:14", "10.0.0.20")
     dp.sync()
-    # Within a project the address is its own workload's.
-    answer = dp.request(p11.namespace, "10.0.0.10", SSH, timeout=ARRIVE)
+    # Within a project the address is its own workload's (and the captures below do see packets).
+    with dp.capture(p10.namespace, "ip") as into_p10:
+        answer = dp.request(p11.namespace, "10.0.0.10", SSH, timeout=ARRIVE)
     assert answer is not None and (answer.name, answer.peer_ip) == ("prod-10", p11.ip)
+    assert any(source.startswith(p11.ip + ".") for source, _dest, _rest in into_p10), into_p10
     answer = dp.request(w20.namespace, "10.0.0.10", SSH, timeout=ARRIVE)
     assert answer is not None and (answer.name, answer.peer_ip) == ("web-10", w20.ip)
-    # An address only the other project has is not there.
-    assert never(lambda: dp.request(p11.namespace, "10.0.0.20", SSH) or dp.ping(p11.namespace, "10.0.0.20"))
-    assert never(lambda: dp.request(w10.namespace, "10.0.0.11", SSH) or dp.ping(w10.namespace, "10.0.0.11"))
+    # An address only the other project has is not there, and not one IPv4 packet reaches the
+    # other project's ports while one side tries: each side is idle while the other probes.
+    with contextlib.ExitStack() as stack:
+        into_web = [stack.enter_context(dp.capture(w.namespace, "ip")) for w in (w10, w20)]
+        assert never(lambda: dp.request(p11.namespace, "10.0.0.20", SSH) or dp.ping(p11.namespace, "10.0.0.20"))
+    assert into_web == [[], []], "a packet of prod's probes reached web's ports"
+    with contextlib.ExitStack() as stack:
+        into_prod = [stack.enter_context(dp.capture(p.namespace, "ip")) for p in (p10, p11)]
+        assert never(lambda: dp.request(w10.namespace, "10.0.0.11", SSH) or dp.ping(w10.namespace, "10.0.0.11"))
+    assert into_prod == [[], []], "a packet of web's probes reached prod's ports"
     # The other project's servers never saw a connection from this one, and the reverse.
     assert {(a.name, a.peer_ip) for a in dp.peers(w10.namespace)} == {("web-10", w20.ip)}
     assert [a.peer_ip for a in dp.peers(w20.namespace)] == []
