@@ -21,6 +21,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+# First, so that the collection's imports below compile once each: see zipimport_once.py.
+from ansible_collections.kubedc.network.plugins.module_utils.common.zipimport_once import INSTALLED  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     InvalidInput,
     KubedcError,
