@@ -34,12 +34,14 @@ import argparse
 import contextlib
 import ctypes
 import dataclasses
+import hashlib
 import importlib
 import ipaddress
 import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -686,8 +688,6 @@ def _tool_path() -> str:
 
 def missing_datapath_packages() -> list[str]:
     """Debian packages of the datapath mode whose tools are not installed."""
-    import shutil
-
     missing = {package for tool, package in DATAPATH_TOOLS.items() if shutil.which(tool, path=_tool_path()) is None}
     if not OVS_SCHEMA.exists():
         missing.add("openvswitch-switch")
@@ -697,8 +697,6 @@ def missing_datapath_packages() -> list[str]:
 def datapath_unavailable_reason() -> str | None:
     """Why this machine cannot run the datapath mode, before anything is installed or
     started; None if it may (start() still finds out for sure)."""
-    import shutil
-
     if not sys.platform.startswith("linux"):
         return "the datapath mode needs Linux network namespaces"
     if os.geteuid() != 0:
@@ -712,8 +710,6 @@ def install_datapath_packages() -> None:
     """Install the datapath mode's packages with apt-get if any is missing (as `make
     system-deps` does).  The packages' services are not needed: the lab runs its own daemons
     with their own paths, whether or not the machine's policy-rc.d lets the services start."""
-    import shutil
-
     missing = missing_datapath_packages()
     if not missing:
         return
@@ -745,8 +741,6 @@ class Datapath:
     """
 
     def __init__(self, lab: OvnLab, chassis: str = "chassis-1") -> None:
-        import hashlib
-
         self.lab = lab
         self.chassis = chassis
         self.directory = lab.directory / "dp"
@@ -848,8 +842,6 @@ class Datapath:
             raise OvnLabError(f"a datapath is already running for the lab in {self.lab.directory}; stop it first")
         if not all(self.lab.status().values()):
             raise OvnLabError(f"the lab in {self.lab.directory} is not running; start it first")
-        import shutil
-
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(parents=True)
         self._save(self._state())
@@ -937,8 +929,6 @@ class Datapath:
         """Stop the servers and daemons by pidfile, delete the lab's namespaces (and with them
         every veth) and their /etc/netns dirs, remove <lab>/dp.  Safe to call on a datapath
         that never started or was stopped already; raises only if something survives."""
-        import shutil
-
         survivors = []
         for child in self._children:
             with contextlib.suppress(ProcessLookupError):
@@ -1051,13 +1041,9 @@ class Datapath:
         name = f"srv-{workload.namespace}"
         pid = self._pid(name)
         if pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            _wait_gone(pid, self._path(name + ".pid"), 5.0)
+            _terminate(pid, self._path(name + ".pid"))
         self.vsctl("--if-exists", "del-port", "br-int", workload.device)
         self._exec(["ip", "netns", "delete", workload.namespace])
-        import shutil
-
         shutil.rmtree(NETNS_ETC / workload.namespace, ignore_errors=True)
         state = self._state()
         state["workloads"].pop(workload.port, None)
