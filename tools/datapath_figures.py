@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tools"), str(REPO / "tests")]
 
 from ovn_lab import DEFAULT_INTERNET_ADDRESS, Datapath, OvnLab  # noqa: E402
-from support import EXT_CLOUD, EXT_PUBLIC, Lab, make_collection_importable  # noqa: E402
+from support import EXT_CLOUD, EXT_PUBLIC, VMS, Lab, make_collection_importable  # noqa: E402
 
 WHO = dict(organization="acme", project="prod")
 EGRESS_PORT = 8000
@@ -73,18 +73,17 @@ def one_round() -> dict[str, float | None]:
 
         vms = {}
 
-        def plug(name: str, mac: str, ip: str) -> None:
-            lab.workload_port(project["switch"], name, mac, ip)
+        def plug(name: str) -> None:
+            lab.workload_port(project["switch"], name, *VMS[name])
             vms[name] = dp.attach_workload(name, wait=False)
             dp.serve(vms[name].namespace, [22, 8443], name=name)
 
-        plug("vm1", "0a:00:00:00:10:0a", "10.0.0.10")
+        plug("vm1")
         first = until(leaves(vms["vm1"], cloud, project["default_gateway_ip"]))
         figures["SNAT egress, after the project converge, its port plugged in meanwhile (s)"] = (
             None if first is None else time.monotonic() - converged)
-        for name, mac, ip in (("vm2", "0a:00:00:00:10:0b", "10.0.0.11"), ("web1", "0a:00:00:00:10:14", "10.0.0.20"),
-                              ("web2", "0a:00:00:00:10:15", "10.0.0.21")):
-            plug(name, mac, ip)
+        for name in ("vm2", "web1", "web2"):
+            plug(name)
         bound = time.monotonic()
         for workload in vms.values():
             dp.wait_bound(workload.port)

@@ -247,26 +247,12 @@ class RealTraffic(object):
         print("%s: %s  (%s)  [%s]" % (what, detail, timing, "OK" if ok else "UNEXPECTED"))
 
     def request(self, host, address, port, src=DEFAULT_INTERNET_ADDRESS):
-        answers = []
-
-        def probe():
-            answers.append(self.dp.request(host.namespace, address, port, src=src))
-            return answers[-1]
-
-        first = self.dp.first(probe, 10.0)
-        return (answers[-1] if first is not None else None), first
+        return self.dp.first_answer(lambda: self.dp.request(host.namespace, address, port, src=src), 10.0)
 
     def egress(self, namespace, ip, network, source):
         workload = self.workloads[(namespace, ip)]
-        host = self.outside[network]
-        answers = []
-
-        def probe():
-            answers.append(self.dp.request(workload.namespace, DEFAULT_INTERNET_ADDRESS, EGRESS_PORT))
-            return answers[-1]
-
-        first = self.dp.first(probe, 10.0)
-        answer = answers[-1] if first is not None else None
+        answer, first = self.dp.first_answer(
+            lambda: self.dp.request(workload.namespace, DEFAULT_INTERNET_ADDRESS, EGRESS_PORT), 10.0)
         ok = answer is not None and answer.name == "outside-" + network and answer.peer_ip == source
         detail = ("seen by the outside host on %s from %s, expected %s" % (network, answer.peer_ip, source)
                   if answer else "never seen outside, expected from %s on %s" % (source, network))
@@ -364,7 +350,6 @@ def main(argv=None):
         print("real packets: skipped" + (" (--no-datapath)" if args.no_datapath else " (no datapath on this machine, see above)"))
     else:
         print("real packets: %d of %d paths as declared" % (real[1] - real[0], real[1]))
-    if real is not None:
         print("\nThe datapath runs too: `ip netns list` shows its namespaces; run a command in one with"
               " `ip netns exec NAMESPACE ...`.")
     print("\nThe lab is still running. Look around with:\n    export %s\n    ovn-nbctl show\nStop it with: make lab-stop" % "  ".join(

@@ -1221,6 +1221,19 @@ class Datapath:
                 return None
             time.sleep(interval)
 
+    @classmethod
+    def first_answer(cls, attempt: Any, timeout: float = 10.0) -> tuple[Any, float | None]:
+        """``attempt()`` (a request, say) retried until it returns an answer: (that answer,
+        seconds to it), or (None, None) if none came within ``timeout``."""
+        answers: list[Any] = []
+
+        def probe() -> Any:
+            answers.append(attempt())
+            return answers[-1]
+
+        elapsed = cls.first(probe, timeout)
+        return (answers[-1] if elapsed is not None else None), elapsed
+
 
 @contextlib.contextmanager
 def _adopting_orphans() -> Iterator[None]:

@@ -73,29 +73,13 @@ def attach(lab, dp, switch, name, mac, ip, ports=(SSH,)):
 def reach(dp, host, address, port, timeout=ARRIVE):
     """The first answer from ``address:port`` to the internet client behind ``host``, retried
     until ``timeout`` (the first packet after a converge may need the next hop's ARP)."""
-    answers = []
-
-    def probe():
-        answer = dp.request(host.namespace, address, port, src=INTERNET)
-        answers.append(answer)
-        return answer
-
-    elapsed = dp.first(probe, timeout)
-    return (answers[-1] if elapsed is not None else None), elapsed
+    return dp.first_answer(lambda: dp.request(host.namespace, address, port, src=INTERNET), timeout)
 
 
 def egress(dp, workload, host, timeout=ARRIVE):
     """A workload's connection to the internet address, answered by ``host``'s listener if it
     left through ``host``'s network: (answer, seconds to it)."""
-    answers = []
-
-    def probe():
-        answer = dp.request(workload.namespace, INTERNET, EGRESS_PORT)
-        answers.append(answer)
-        return answer
-
-    elapsed = dp.first(probe, timeout)
-    return (answers[-1] if elapsed is not None else None), elapsed
+    return dp.first_answer(lambda: dp.request(workload.namespace, INTERNET, EGRESS_PORT), timeout)
 
 
 def never(probe, within=ABSENT):
