@@ -6,8 +6,10 @@
   (through a symlink tree, unless it already sits in one) and points
   ANSIBLE_COLLECTIONS_PATH there for the ansible-playbook runs.
 * ``ovn_lab`` gives each test a fresh OVN lab (NB, SB, northd) and stops it.
+* Every test must leave Python's garbage collector running (no NB session left open).
 """
 
+import gc
 import shutil
 import sys
 import tempfile
@@ -32,6 +34,14 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if _OWNED_ROOT is not None:
         shutil.rmtree(_OWNED_ROOT, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def collector_resumed():
+    # An NB session pauses Python's cyclic garbage collector until it is closed
+    # (module_utils/common/collector.py): a test that ends with it paused left a session open.
+    yield
+    assert gc.isenabled(), "the garbage collector is still paused: an NB session was not closed"
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.common.errors impor
     KubedcError,
     about,
 )
-from ansible_collections.kubedc.network.plugins.module_utils.common import validation
+from ansible_collections.kubedc.network.plugins.module_utils.common import collector, validation
 from ansible_collections.kubedc.network.plugins.module_utils.kube import client as kube_client
 from ansible_collections.kubedc.network.plugins.module_utils.kube import resource as kube_resource
 from ansible_collections.kubedc.network.plugins.module_utils.kube_dc import verify as kube_dc_verify
@@ -90,7 +90,11 @@ class KubedcModule(object):
                 ),
                 exception=traceback.format_exc(),
             )
-        self.ansible.exit_json(**result)
+        # exit_json copies the whole result (and its echo of the arguments) to take out no_log
+        # values: a large result made that a full collection over everything the module holds,
+        # none of it garbage (collector.py). It never returns; its SystemExit resumes.
+        with collector.paused():
+            self.ansible.exit_json(**result)
 
 
 class OvnModule(KubedcModule):

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The NB connection: scoped reads, TLS, clustered remote lists, clear failures."""
 
+import gc
 import socket
 import subprocess
 import time
@@ -79,6 +80,28 @@ def test_large_tables_are_fetched_not_monitored(lab, ext_cloud, monkeypatch):
     ]
     # ... and yet the two ports the project owns were read, and can be written.
     assert ports == ["acme-prod-default-acme-prod", "ext-cloud-acme-prod"]
+
+
+def test_a_session_pauses_the_garbage_collector_until_it_is_closed(lab, ext_cloud, tmp_path):
+    # Its rows are built with the collector paused (collector.py); close() and a failed
+    # connect give it back, and a second close() does not resume anyone else's pause.
+    params = dict(lab.nb, state="present", **PROD)
+    resource = ProjectNetwork(params)
+    scope = resource.scope(resource.validate())
+    assert gc.isenabled()
+    session = connection.connect(params, scope)
+    try:
+        assert not gc.isenabled()
+        inner = connection.connect(params, resource.scope(resource.validate()))
+        inner.close()
+        inner.close()
+        assert not gc.isenabled(), "closing the inner session resumed the outer one's pause"
+    finally:
+        session.close()
+    assert gc.isenabled()
+    with pytest.raises(connection.ConnectionFailed):
+        connection.connect(dict(params, ovn_nb_connection="unix:%s/nb.sock" % tmp_path, ovn_nb_timeout=2), scope)
+    assert gc.isenabled()
 
 
 def test_clustered_remote_list_skips_a_member_that_is_down(lab, tmp_path):

@@ -34,6 +34,7 @@ import uuid
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.kubedc.network.plugins.module_utils.common import collector
 from ansible_collections.kubedc.network.plugins.module_utils.ovn import fastrow, jsonstream
 from ansible_collections.kubedc.network.plugins.module_utils.common.errors import (
     ConnectionFailed,
@@ -456,6 +457,7 @@ class NbSession:
         self._connection = connection
         self.timeout = timeout
         self.remotes = remotes
+        self._open = True
 
     @property
     def derived(self):
@@ -536,10 +538,14 @@ class NbSession:
             )
 
     def close(self):
+        if not self._open:
+            return
+        self._open = False
         try:
             self._connection.stop(timeout=5)
         finally:
             self.idl.close()
+            collector.resume()
 
 
 def connect(params, scope):
@@ -554,7 +560,17 @@ def connect(params, scope):
     # Reading an untouched set or map column rebuilds its datum twice: see fastrow.py.
     fastrow.install(ovs.db.idl)
     deadline = time.monotonic() + timeout
+    # The rows read below live as long as the session: no collection while they are built
+    # (see collector.py). close() resumes it, as does a failure to open the session.
+    collector.pause()
+    try:
+        return _open_session(remotes, scope, timeout, deadline)
+    except BaseException:
+        collector.resume()
+        raise
 
+
+def _open_session(remotes, scope, timeout, deadline):
     remote, schema = _fetch_schema(remotes, deadline)
     helper = ovs.db.idl.SchemaHelper(schema_json=schema)
     for table in sorted(scope.tables):
