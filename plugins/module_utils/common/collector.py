@@ -20,8 +20,9 @@ module with Ansible's utils alone (docs/performance.md).
 Nothing of that is garbage with cycles: the rows live on, a syntax tree is freed by reference
 counting, and what cyclic garbage a pause leaves is freed by the first collection after it ends,
 or when the process exits. So the pause is scoped to bounded work: an NB session
-(connection.py: from connect to close) and one task of the datacenter action plugin. Pauses nest;
-the collector comes back as it was when the outermost one ends.
+(connection.py: from connect to close), a module's exit_json (base.py) and one task of the
+datacenter action plugin. Pauses nest; the collector comes back as it was when the outermost
+one ends.
 """
 
 import gc
