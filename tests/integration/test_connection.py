@@ -104,6 +104,30 @@ def test_a_session_pauses_the_garbage_collector_until_it_is_closed(lab, ext_clou
     assert gc.isenabled()
 
 
+def test_the_schema_attributes_pinned_on_the_idl_wrappers_are_the_schema_s_own(lab, ext_cloud):
+    # _pin_schema_attributes copies what the wrappers' __getattr__ would forward: the same
+    # objects, and nothing the wrappers have themselves (their columns, rows, alert...).
+    lab.run("project_network", PROD)
+    params = dict(lab.nb, state="present", **PROD)
+    resource = ProjectNetwork(params)
+    session = connection.connect(params, resource.scope(resource.validate()))
+    try:
+        tables = session.idl.tables
+        router = tables["Logical_Router"]
+        assert "name" in vars(router) and router.name == "Logical_Router"
+        assert router.columns is not router._table.columns  # the IDL's own wrappers, kept
+        assert router.is_root is router._table.is_root
+        for table in tables.values():
+            for name, column in table.columns.items():
+                own = vars(column)
+                assert own["type"] is column._column.type and own["name"] == name
+                assert own["alert"] is True  # the wrapper's own attribute, not overwritten
+        # Rows read through the pinned wrappers are the rows the NB holds.
+        assert [row.name for row in session.rows("Logical_Router")] == ["acme-prod"]
+    finally:
+        session.close()
+
+
 def test_clustered_remote_list_skips_a_member_that_is_down(lab, tmp_path):
     remotes = "unix:%s/absent.sock,%s" % (tmp_path, lab.nb["ovn_nb_connection"])
     result = run_module("external_network", dict(EXT_CLOUD, ovn_nb_connection=remotes, ovn_nb_timeout=20))
