@@ -42,9 +42,6 @@ def collector_resumed():
     # (module_utils/common/collector.py): a test that ends with it paused left a session open.
     yield
     assert gc.isenabled(), "the garbage collector is still paused: an NB session was not closed"
-    # A module run in this process froze what was alive at its exit (collector.spare_until_exit),
-    # which a module's own process ends right after; this one goes on.
-    gc.unfreeze()
 
 
 @pytest.fixture

@@ -92,11 +92,8 @@ class KubedcModule(object):
             )
         # exit_json copies the whole result (and its echo of the arguments) to take out no_log
         # values: a large result made that a full collection over everything the module holds,
-        # none of it garbage (collector.py). It never returns; its SystemExit resumes. The
-        # process ends with it, so what the module holds is spared the interpreter's last
-        # collection as well.
+        # none of it garbage (collector.py). It never returns; its SystemExit resumes.
         with collector.paused():
-            collector.spare_until_exit()
             self.ansible.exit_json(**result)
 
 

@@ -38,22 +38,3 @@ def test_an_error_inside_resumes_and_a_stray_resume_does_nothing():
     with collector.paused():
         assert not gc.isenabled()
     assert gc.isenabled()
-
-
-def test_spare_until_exit_freezes_what_is_alive_and_only_that():
-    # For a process that ends soon after (a module's exit, a worker's task): what is alive is
-    # moved out of later collections, what comes after is collected as usual.
-    kept = [object() for _count in range(100)]
-    assert gc.get_freeze_count() == 0
-    try:
-        collector.spare_until_exit()
-        frozen = gc.get_freeze_count()
-        assert frozen >= len(kept)
-        later = [[] for _count in range(10)]
-        for item in later:
-            item.append(item)  # a cycle: garbage the collector must still find
-        del later, item
-        assert gc.collect() >= 10
-        assert gc.get_freeze_count() == frozen
-    finally:
-        gc.unfreeze()

@@ -47,24 +47,6 @@ def resume():
         gc.enable()
 
 
-def spare_until_exit():
-    """Put every object alive now out of reach of later collections (``gc.freeze``), for a
-    process that ends soon after.
-
-    A pause defers the collections, it does not save them: everything made while paused is
-    still young when the pause ends, so the first collection after it walks all of it (0.09 s
-    in the controller's worker after the 100-project file's task), and the interpreter's last
-    collection when a module exits walks everything the module made (0.03-0.04 s there, see
-    docs/performance.md). Frozen objects are still freed when nothing refers to them; only
-    cyclic garbage among them waits for the process to end. So this is for a module's exit
-    and for a task's end in Ansible's worker, a process forked for one task; a long-lived
-    process (a test run) undoes it with ``gc.unfreeze()``.
-    """
-    freeze = getattr(gc, "freeze", None)  # Python 3.7 and later
-    if freeze is not None:
-        freeze()
-
-
 @contextmanager
 def paused():
     pause()
