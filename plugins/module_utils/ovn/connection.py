@@ -316,6 +316,7 @@ class _ScopedIdl(ovs.db.idl.Idl if HAS_OVSDBAPP else object):
         # them once per project), derived once: see NbSession.derived.
         self.derived = {}
         super(_ScopedIdl, self).__init__(remote, helper, **kwargs)
+        _pin_schema_attributes(self)
 
     def send_request(self, request):
         # The monitor request lists every table of the schema; fetched tables
@@ -337,12 +338,11 @@ def _pin_schema_attributes(idl):
     ``columns``, ``rows``, ``alert``, ``condition``...) are left alone.
     """
     for table in idl.tables.values():
-        wrappers = [table] + list(table.columns.values())
-        for wrapper in wrappers:
-            wrapped = wrapper.__dict__.get("_table", wrapper.__dict__.get("_column"))
+        for wrapper in [table] + list(table.columns.values()):
+            own = vars(wrapper)
+            wrapped = own.get("_table", own.get("_column"))
             if wrapped is None:
                 continue
-            own = wrapper.__dict__
             for name, value in vars(wrapped).items():
                 if name not in own and not hasattr(type(wrapper), name):
                     own[name] = value
@@ -598,7 +598,6 @@ def _open_session(remotes, scope, timeout, deadline):
     for table in sorted(scope.tables):
         helper.register_table(table)
     idl = _ScopedIdl(",".join(remotes), helper, scope.fetched, leader_only=True)
-    _pin_schema_attributes(idl)
     # Conditions set before the first run() go out with the monitor request,
     # so unselected rows are never sent to us at all.
     for table in scope.monitored:
