@@ -248,7 +248,14 @@ PROD = ("organizations", 0, "projects", 0)
         (_edit(PROD + ("services", 0, "expose"), "route"),
          ["organizations[0].projects[0].services[0].expose (bastion): 'route' needs platform kube_dc"]),
         (_edit(PROD + ("fips", 0, "name"), "bastion"),
-         ["organizations[0].projects[0].fips[1].name: 'bastion' is the name of organizations[0].projects[0].fips[0] too"]),
+         ["organizations[0].projects[0].services[0].name: 'bastion' is the name of organizations[0].projects[0].fips[0] too"]),
+        # What the resources refuse, at the entry the user wrote: the service, not the FIP or
+        # binding the service became.
+        (_edit(PROD + ("services", 1, "port"), 70000),
+         ["organizations[0].projects[0] (acme-prod): services[1] (shop): port: 70000 must be a port number from 1 to 65535"]),
+        (_edit(PROD + ("fips", 0, "ip_address"), "10.0.0.11"),
+         ["organizations[0].projects[0] (acme-prod): services[0] (bastion): ip_address: '10.0.0.11' is the target of "
+          "fips[0] (admin) too"]),
         (_edit(PROD + ("fips", 0, "eip"), "nope"),
          ["organizations[0].projects[0].fips[0].external_network_type (admin): 'public' goes with eip",
           "organizations[0].projects[0].fips[0].eip (admin): 'nope' is not an EIP of the project's eips"]),

@@ -459,7 +459,7 @@ def test_converge_rerun_prune_verify_and_teardown_on_kube_dc(site, kube):
     for options in (("--check", "--diff"), ()):
         refused = site.play("site.yml", *options)
         assert not refused.ok and refused.failure["blockers"] == {"acme-prod": [
-            "organizations[0].projects[0] (acme-prod): bindings[{0}] ({1}): service: '{1}' is not a Service in namespace "
+            "organizations[0].projects[0] (acme-prod): services[{0}] ({1}): service: '{1}' is not a Service in namespace "
             "acme-prod: lb_binding annotates an existing Service of type LoadBalancer, create it first".format(index, name)
             for index, name in enumerate(("shop-frontend", "db", "metrics"))]}, refused.tail
         assert refused.failure["msg"].startswith("the datacenter file was refused, nothing was changed; 3 problem(s)"), refused.tail

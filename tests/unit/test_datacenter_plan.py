@@ -61,6 +61,37 @@ def test_the_example_becomes_one_entry_per_project_and_kind():
     assert plan["counts"] == dict(organizations=1, projects=2, eips=2, fips=2, bindings=3)
 
 
+def test_each_object_is_placed_where_the_file_has_it_a_service_s_at_the_service():
+    # What the resources refuse later is reported at these paths, so each must be a key the
+    # user wrote: the FIP of an ssh service at the service, an EIP a service names at its eip.
+    file = example()
+    prod(file)["services"].append(dict(name="api", app="tcp", eip="api-ip", port=8443, backends=["10.0.0.22:8443"]))
+    plan = dc_file.plan(file)
+    assert plan["item_paths"] == {
+        "acme-prod": dict(eips=["eips[0]", "services[1]", "services[2].eip"],
+                          fips=["fips[0]", "services[0]"],
+                          bindings=["services[1]", "services[2]"]),
+        "acme-web": dict(eips=[], fips=[], bindings=["services[0]", "services[1]"]),
+    }
+    for kind in ("eips", "fips", "bindings"):
+        for entry in plan[kind]:
+            paths = plan["item_paths"]["{0}-{1}".format(entry["organization"], entry["project"])][kind]
+            assert len(paths) == len(entry[kind])
+
+
+def test_a_name_repeated_across_fips_and_services_is_reported_where_each_is():
+    found = problems(lambda file: prod(file)["fips"][0].update(name="bastion"))
+    assert found == ["organizations[0].projects[0].services[0].name: 'bastion' is the name of "
+                     "organizations[0].projects[0].fips[0] too; each FIP of the project (services exposed by FIP included) "
+                     "may appear once"]
+
+
+def test_a_bad_eip_name_on_a_service_is_reported_at_the_service_s_eip():
+    found = problems(lambda file: prod(file)["services"][1].update(eip="Shop_IP"))
+    assert found == ["organizations[0].projects[0].services[1].eip (shop): 'Shop_IP' is not a lower-case RFC 1123 label "
+                     "(a-z, 0-9 and '-', at most 63)"]
+
+
 def test_connection_options_are_split_by_who_takes_them():
     file = example()
     file["connection"] = dict(ovn_nb_connection="ssl:10.0.0.1:6641", ovn_nb_ca_cert="/ca.pem", kubeconfig="/kube", context="c",
@@ -100,7 +131,7 @@ def test_udp_and_an_explicit_eip():
          ["organizations[0].projects[0].services[2].port (x): None is required to expose a service by load balancer",
           "organizations[0].projects[0].services[2] (x): None needs exactly one of backends (ip:port) and service"]),
         (lambda f: prod(f)["services"].append(dict(name="admin", app="ssh", ip_address="10.0.0.40")),
-         ["organizations[0].projects[0].fips[2].name: 'admin' is the name of organizations[0].projects[0].fips[0] too; "
+         ["organizations[0].projects[0].services[2].name: 'admin' is the name of organizations[0].projects[0].fips[0] too; "
           "each FIP of the project (services exposed by FIP included) may appear once"]),
         (lambda f: f["organizations"].append(copy.deepcopy(f["organizations"][0])),
          ["organizations[1].name: 'acme' is the name of organizations[0] too"]),

@@ -165,6 +165,9 @@ def plan(datacenter):
         # Where each external network and project is in the file, for what the engines report.
         network_paths=dict((n.get("name"), "external_networks[{0}]".format(i)) for i, n in enumerate(networks)),
         project_paths={},
+        # Project namespace -> for each of eips, fips and bindings, the path of each object in
+        # the file relative to the project's (a service's FIP is at the service, services[2]).
+        item_paths={},
     )
     organizations = datacenter.get("organizations") or []
     check.unique("organizations", organizations, "organization")
@@ -208,40 +211,61 @@ def _plan_project(check, out, network_types, kube_dc, organization, path, projec
     out["project_paths"][label] = path
     out["counts"]["projects"] += 1
 
-    eips = []
+    # (path in the file, object) pairs of each kind: an EIP, FIP or binding that a service
+    # makes is at the service (an EIP at its eip), so that what the resources later refuse
+    # names the line the user wrote, not an index into a list the file never had.
+    eips, fips, bindings = [], [], []
     for index, eip in enumerate(project.get("eips") or []):
+        eip_path = "{0}.eips[{1}]".format(path, index)
         if kube_dc:
-            _refuse(check, "{0}.eips[{1}]".format(path, index), eip.get("name"), eip, ("address",))
-        eips.append(_given(eip, ("name", "external_network_type", "address")))
-    # (path in the file, FIP) pairs and (path of the service, binding, service) triples: a FIP or
-    # binding made by a service is reported at the service.
-    fips, bindings = [], []
+            _refuse(check, eip_path, eip.get("name"), eip, ("address",))
+        check.label(eip_path + ".name", eip.get("name"))
+        if eip.get("name") == DEFAULT_GW:
+            check.bad(eip_path + ".name", None, DEFAULT_GW, "is the project's own default-gateway EIP; it is not declared")
+        eips.append((eip_path, _given(eip, ("name", "external_network_type", "address"))))
+    check.unique(path + ".eips", [eip for _path, eip in eips], "EIP of the project")
     for index, fip in enumerate(project.get("fips") or []):
         fip_path = "{0}.fips[{1}]".format(path, index)
         fips.append((fip_path, _fip(check, kube_dc, cidr, fip_path, fip)))
     for index, service in enumerate(project.get("services") or []):
         _service(check, kube_dc, cidr, eips, fips, bindings, "{0}.services[{1}]".format(path, index), service)
 
-    check.unique(path + ".eips", eips, "EIP of the project")
-    check.unique(path + ".fips", [fip for _path, fip in fips], "FIP of the project (services exposed by FIP included)")
+    _unique_at(check, fips, "FIP of the project (services exposed by FIP included)")
     check.unique(path + ".services", project.get("services") or [], "service of the project")
     if kube_dc:
         _kube_dc_sharing(check, fips, bindings)
-    eip_names = set(e.get("name") for e in eips)
-    for index, eip in enumerate(eips):
-        check.label("{0}.eips[{1}].name".format(path, index), eip.get("name"))
-        if eip.get("name") == DEFAULT_GW:
-            check.bad("{0}.eips[{1}].name".format(path, index), None, DEFAULT_GW, "is the project's own default-gateway EIP; it is not declared")
+    eip_names = set(eip.get("name") for _path, eip in eips)
     for fip_path, fip in fips:
         if fip.get("eip") is not None and fip["eip"] not in eip_names:
             check.bad(fip_path + ".eip", fip.get("name"), fip["eip"], "is not an EIP of the project's eips")
     scope = dict(organization=organization, project=name)
-    out["eips"].append(dict(scope, eips=eips))
+    out["eips"].append(dict(scope, eips=[eip for _path, eip in eips]))
     out["fips"].append(dict(scope, fips=[fip for _path, fip in fips]))
     out["bindings"].append(dict(scope, bindings=[binding for _path, binding, _service in bindings]))
+    # Relative to the project's path, as the resources label their items (fips[1]).
+    out["item_paths"][label] = dict(
+        eips=[_below(path, p) for p, _eip in eips],
+        fips=[_below(path, p) for p, _fip in fips],
+        bindings=[_below(path, p) for p, _binding, _service in bindings],
+    )
     out["counts"]["eips"] += len(eips)
     out["counts"]["fips"] += len(fips)
     out["counts"]["bindings"] += len(bindings)
+
+
+def _below(parent, path):
+    return path[len(parent) + 1:]
+
+
+def _unique_at(check, pairs, what):
+    """Names unique among (path, object) pairs that come from more than one list of the file."""
+    seen = {}
+    for path, entry in pairs:
+        name = entry.get("name")
+        if name in seen:
+            check.bad(path + ".name", None, name, "is the name of {0} too; each {1} may appear once".format(seen[name], what))
+        else:
+            seen[name] = path
 
 
 def _kube_dc_sharing(check, fips, bindings):
@@ -327,7 +351,7 @@ def _service(check, kube_dc, cidr, eips, fips, bindings, path, service):
             bindings.append((path, _route(check, path, name, service, target), service))
             return
         eip = service.get("eip") or name
-        _declare(eips, eip)
+        _declare(check, eips, eip, path, service)
         bindings.append((path, dict(name=target, eip=eip), service))
         return
     # load_balancer: on a named EIP (by default one named after the service, declared with it
@@ -338,16 +362,23 @@ def _service(check, kube_dc, cidr, eips, fips, bindings, path, service):
         check.bad(path + ".port", name, None, "is required to expose a service by load balancer")
     if (service.get("backends") is None) == (service.get("service") is None):
         check.bad(path, name, None, "needs exactly one of backends (ip:port) and service (a Kubernetes Service)")
-    _declare(eips, eip)
+    _declare(check, eips, eip, path, service)
     binding = dict(name=name, eip=eip, protocol=service.get("protocol") or ("udp" if app == "udp" else "tcp"))
     binding.update(_given(service, ("port", "backends", "service", "service_port")))
     bindings.append((path, binding, service))
 
 
-def _declare(eips, eip):
-    """A load-balanced service's EIP, declared with it if the project does not list it."""
-    if eip != DEFAULT_GW and eip not in set(e.get("name") for e in eips):
-        eips.append(dict(name=eip))
+def _declare(check, eips, eip, path, service):
+    """A load-balanced service's EIP, declared with it if the project does not list it: at the
+    service's eip, or at the service when the EIP takes the service's name."""
+    if eip == DEFAULT_GW or eip in set(e.get("name") for _path, e in eips):
+        return
+    where = path
+    if service.get("eip") is not None:
+        where = path + ".eip"
+        if not check.label(where, eip, service.get("name")):
+            return
+    eips.append((where, dict(name=eip)))
 
 
 def _route(check, path, name, service, target):

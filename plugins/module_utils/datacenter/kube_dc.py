@@ -146,7 +146,8 @@ class KubeDatacenter(object):
         params.update(entry)
         if kind == "binding" and params.get("service") is None:
             params["service"] = params["name"]  # a binding is the annotations of the Service it names
-        listed = "{0}[{1}]".format(LISTS[kind], index) if index is not None else LISTS[kind]
+        # Where the file has it (a FIP a service makes is at the service); a pruned object is in no list.
+        listed = self.planned["item_paths"][namespace][LISTS[kind]][index] if index is not None else LISTS[kind]
         where = [(self._path(namespace), namespace), (listed, entry["name"])]
         return Step(kind, namespace, where, params, removal=state == "absent")
 

@@ -47,6 +47,7 @@ from ansible_collections.kubedc.network.plugins.module_utils.ovn.project_network
     ProjectNetwork,
     managed_projects,
 )
+from ansible_collections.kubedc.network.plugins.module_utils.ovn.resource import ITEM_LABELS
 
 # The report's kind -> (resource class, the list option of the projects form, or None).
 RESOURCES = {
@@ -137,6 +138,8 @@ class Datacenter(object):
         params = self._params(state="present", organization=entry["organization"], project=entry["project"],
                               exclusive=exclusive, force=False)
         params[option] = copy.deepcopy(entry[option] if items is None else items)
+        if items is None:
+            params[ITEM_LABELS] = self.planned["item_paths"][namespace][option]
         return Entry(kind, namespace, (path, namespace), params)
 
     def _stages(self, remove_external_networks):

@@ -175,13 +175,17 @@ def refuse_foreign(row, table, what):
 
 
 DECLARED_KEY = "kubedc:declared"
+# Not an option of any module: the datacenter engine sets it to the path in the datacenter
+# file of each item of the list (a FIP a service makes is at services[2]), so that an error
+# names what the user wrote rather than an index into a list the file does not have.
+ITEM_LABELS = "_item_labels"
 
 
 def declared_items(params, list_key, single_keys):
     """The objects one task declares: ``(bulk, [(item label, parameters), ...])``.
 
     The list form (``fips: [...]``) gives one item per element, labelled
-    ``fips[<index>]``; the single form is a list of one, labelled None, so its
+    ``fips[<index>]`` (or as ``ITEM_LABELS`` says); the single form is a list of one, labelled None, so its
     errors read exactly as they always did. ``exclusive`` is checked here
     because its meaning is the same for every module: prune, after a
     converge, what the list no longer names.
@@ -200,7 +204,8 @@ def declared_items(params, list_key, single_keys):
                 "the objects the list names",
             )
     if bulk:
-        return True, [("{0}[{1}]".format(list_key, index), item) for index, item in enumerate(params[list_key])]
+        labels = params.get(ITEM_LABELS) or ["{0}[{1}]".format(list_key, index) for index in range(len(params[list_key]))]
+        return True, list(zip(labels, params[list_key]))
     return False, [(None, dict((key, params.get(key)) for key in single_keys))]
 
 
