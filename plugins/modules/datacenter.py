@@ -169,7 +169,11 @@ options:
                   route_port: {type: int, description: "The Service port a gateway route sends to (Kube-DC's default is the first)."}
                   issuer: {type: str, description: "cert-manager issuer of a https route's certificate."}
                   tls_secret: {type: str, description: "Secret with a https route's own certificate (instead of an issuer's)."}
-                  eip: {type: str, description: "EIP of a load-balanced service (V(default-gw) to share the project's address)."}
+                  eip:
+                    type: str
+                    description: >-
+                      EIP of a load-balanced service, by default one named after it; declared with the service if
+                      the project's C(eips) do not list it, V(default-gw) to share the project's address.
                   protocol: {type: str, choices: [tcp, udp, sctp], description: "Load balancer protocol (platform ovn)."}
                   port: {type: int, description: "Exposed port (platform ovn)."}
                   backends: {type: list, elements: str, description: "Load balancer backends, ip:port (platform ovn)."}
