@@ -91,14 +91,17 @@ class _Checker(object):
         return True
 
     def unique(self, path, entries, what):
+        self.unique_at([("{0}[{1}]".format(path, index), entry) for index, entry in enumerate(entries)], what)
+
+    def unique_at(self, pairs, what):
+        """Names unique among (path, entry) pairs, which may come from more than one list of the file."""
         seen = {}
-        for index, entry in enumerate(entries):
+        for path, entry in pairs:
             name = entry.get("name")
             if name in seen:
-                self.bad("{0}[{1}].name".format(path, index), None, name,
-                         "is the name of {0}[{1}] too; each {2} may appear once".format(path, seen[name], what))
+                self.bad(path + ".name", None, name, "is the name of {0} too; each {1} may appear once".format(seen[name], what))
             else:
-                seen[name] = index
+                seen[name] = path
 
     def network(self, path, name, value):
         try:
@@ -230,7 +233,7 @@ def _plan_project(check, out, network_types, kube_dc, organization, path, projec
     for index, service in enumerate(project.get("services") or []):
         _service(check, kube_dc, cidr, eips, fips, bindings, "{0}.services[{1}]".format(path, index), service)
 
-    _unique_at(check, fips, "FIP of the project (services exposed by FIP included)")
+    check.unique_at(fips, "FIP of the project (services exposed by FIP included)")
     check.unique(path + ".services", project.get("services") or [], "service of the project")
     if kube_dc:
         _kube_dc_sharing(check, fips, bindings)
@@ -255,17 +258,6 @@ def _plan_project(check, out, network_types, kube_dc, organization, path, projec
 
 def _below(parent, path):
     return path[len(parent) + 1:]
-
-
-def _unique_at(check, pairs, what):
-    """Names unique among (path, object) pairs that come from more than one list of the file."""
-    seen = {}
-    for path, entry in pairs:
-        name = entry.get("name")
-        if name in seen:
-            check.bad(path + ".name", None, name, "is the name of {0} too; each {1} may appear once".format(seen[name], what))
-        else:
-            seen[name] = path
 
 
 def _kube_dc_sharing(check, fips, bindings):

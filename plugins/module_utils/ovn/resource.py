@@ -185,8 +185,8 @@ def declared_items(params, list_key, single_keys):
     """The objects one task declares: ``(bulk, [(item label, parameters), ...])``.
 
     The list form (``fips: [...]``) gives one item per element, labelled
-    ``fips[<index>]`` (or as ``ITEM_LABELS`` says); the single form is a list of one, labelled None, so its
-    errors read exactly as they always did. ``exclusive`` is checked here
+    ``fips[<index>]`` (or as ``ITEM_LABELS`` says); the single form is a list
+    of one, labelled None, so its errors read exactly as they always did. ``exclusive`` is checked here
     because its meaning is the same for every module: prune, after a
     converge, what the list no longer names.
     """
